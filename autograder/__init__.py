@@ -1,0 +1,1 @@
+"""Instructor tooling for the deep-learning labs: release, grade a class, demo."""

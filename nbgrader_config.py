@@ -1,0 +1,19 @@
+"""The course, as nbgrader sees it: masters in solutions/, student releases in labs/."""
+import os
+
+c = get_config()  # noqa: F821 (injected by traitlets)
+
+c.CourseDirectory.course_id = "dl-labs"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "labs"
+
+# nbgrader's 30 s per-cell default is too short for the labs' (small) training runs.
+c.Execute.timeout = 300
+# Kernels forward C-level stderr (TensorFlow's absl logs, which ignore TF_CPP_MIN_LOG_LEVEL
+# before absl initialises) into whichever cell is running, and nbgrader scores any stderr in a
+# graded cell as zero. Graded kernels keep that noise on the kernel's own stderr instead.
+c.Execute.extra_arguments = [
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.capture_fd_output=False",
+]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
