@@ -123,7 +123,7 @@ MUTANTS = {
         "cell": "train_xor_model",
         "source": (
             "def train_xor_model(model, X, y, steps=500):\n"
-            "    model.fit(X, y, epochs=20, verbose=0)\n"
+            "    model.fit(X, y, epochs=5, verbose=0)\n"
             "    return model\n"
         ),
         "fails": ["test_train_xor_model"],
