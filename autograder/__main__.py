@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from . import course, demo, release
+from . import course, demo, grade, release
 
-COMMANDS = {"release": release, "demo": demo}
+COMMANDS = {"release": release, "grade": grade, "demo": demo}
 
 
 def main(argv=None):
