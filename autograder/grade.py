@@ -180,22 +180,6 @@ def intake(source, workdir):
 
 # ---------------------------------------------------------------------------------------- the lab
 
-def secret_lines(master, release):
-    """Stripped lines of MASTER's solutions and hidden tests that the release does not show."""
-    hidden = set()
-    for cell in master.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if re.match(r"\s*### BEGIN (SOLUTION|HIDDEN TESTS)", line):
-                inside = True
-            elif re.match(r"\s*### END (SOLUTION|HIDDEN TESTS)", line):
-                inside = False
-            elif inside:
-                hidden.add(line.strip())
-    shown = {line.strip() for cell in release.cells for line in cell.source.splitlines()}
-    return sorted((line for line in hidden - shown if len(line) >= 8), key=len, reverse=True)
-
-
 class Lab:
     """What grading needs to know about LAB: its cells, points and secrets, and a template course."""
 
@@ -203,7 +187,6 @@ class Lab:
         self.name = name
         self.notebook = course.notebook_name(name)
         master = course.read_notebook(course.SOLUTIONS / name / self.notebook)
-        release = course.read_notebook(course.LABS / name / self.notebook)
         self.tests = {}
         for gid, cell in course.nbgrader_cells(master, "tests").items():
             lines = cell.source.splitlines()
@@ -212,7 +195,8 @@ class Lab:
             self.tests[gid] = {"points": float(cell.metadata.nbgrader["points"]), "hidden_from": begin,
                                "visible": lines[:begin - 1], "doc": doc}
         self.max_score = sum(t["points"] for t in self.tests.values())
-        self.secrets = secret_lines(master, release)
+        # Lines to scrub from feedback, longest first so that no shorter secret splits a longer one.
+        self.secrets = sorted((line for line in course.secret_lines(master) if len(line) >= 8), key=len, reverse=True)
         digest = hashlib.sha256((course.SOLUTIONS / name / self.notebook).read_bytes()
                                 + course.CONFIG.read_bytes()).hexdigest()
         self.version = digest[:16]
@@ -243,6 +227,7 @@ class Settings:
     memory: int
     out: Path
     hide: list
+    threads: int = 1  # CPU threads per kernel: the cores shared out between the workers
 
 
 def read_rss_anon(pid):
@@ -389,8 +374,11 @@ class Grader:
 
     def _autograde(self, root, sid, runtime, log_path):
         """Run nbgrader autograde for SID with the per-notebook and memory watchdog; a status or None."""
+        # N kernels each using every core (TensorFlow's and oneDNN's default) would fight over them.
+        threads = str(self.settings.threads)
         env = course.kernel_env(JUPYTER_PATH=str(runtime), JUPYTER_RUNTIME_DIR=str(runtime),
-                                MPLBACKEND="Agg", PYTHONHASHSEED="0")
+                                MPLBACKEND="Agg", PYTHONHASHSEED="0", OMP_NUM_THREADS=threads,
+                                TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS=threads)
         cmd = [sys.executable, "-m", "nbgrader", "autograde", self.lab.name, "--student", sid, "--force"]
         limit = self.settings.memory << 20
         with open(log_path, "w") as log:
@@ -666,7 +654,7 @@ def grade(lab_name, submissions, out, workers=None, timeout=300, notebook_timeou
     if db_url.startswith("sqlite:///"):
         hide.append(Path(db_url[len("sqlite:///"):]).resolve())
     settings = Settings(timeout=timeout, notebook_timeout=notebook_timeout or 3 * timeout + 60,
-                        memory=memory, out=out, hide=hide)
+                        memory=memory, out=out, hide=hide, threads=max(1, default_workers() // max(1, workers or default_workers())))
     previous = {} if regrade else load_results(out, lab)
     results, todo = {}, []
     for sub in subs:

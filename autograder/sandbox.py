@@ -34,7 +34,8 @@ MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "TMPDIR", "USER", "LOGNAME",
             "TF_CPP_MIN_LOG_LEVEL", "DL_LABS_DATA", "NBGRADER_EXECUTION", "PYTHONWARNINGS",
             "MPLBACKEND", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR", "JPY_PARENT_PID", "PYDEVD_DISABLE_FILE_VALIDATION",
-            "CUDA_VISIBLE_DEVICES", "XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS")
+            "CUDA_VISIBLE_DEVICES", "XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS",
+            "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]

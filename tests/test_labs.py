@@ -5,7 +5,6 @@ solution or hidden test, and fails every graded cell cleanly; real `nbgrader aut
 correct submission full marks, a blank one zero, and each mutant (tests/mutants/<lab>.py) loses
 exactly the cells it declares.
 """
-import re
 
 import pytest
 
@@ -58,21 +57,6 @@ def test_release_is_fresh(lab):
     assert release.release([lab], check=True) == [], f"labs/{lab} is stale: run `python -m autograder release {lab}`"
 
 
-def hidden_lines(nb):
-    """Lines of NB's solutions and hidden tests that appear nowhere else in NB (long enough to be telling)."""
-    hidden, shown = set(), set()
-    for cell in nb.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if re.match(r"\s*### BEGIN (SOLUTION|HIDDEN TESTS)", line):
-                inside = True
-            elif re.match(r"\s*### END (SOLUTION|HIDDEN TESTS)", line):
-                inside = False
-            else:
-                (hidden if inside else shown).add(line.strip())
-    return {line for line in hidden - shown if len(line) >= 25}
-
-
 @pytest.mark.parametrize("lab", per_lab(LABS))
 def test_release_leaks_no_solution_or_hidden_test(lab):
     released = samples.blank(lab)
@@ -80,7 +64,8 @@ def test_release_leaks_no_solution_or_hidden_test(lab):
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
         assert marker not in text, f"labs/{lab} contains {marker!r}"
     released_lines = {line.strip() for line in text.splitlines()}
-    leaked = hidden_lines(master(lab)) & released_lines
+    telling = {line for line in course.secret_lines(master(lab)) if len(line) >= 25}
+    leaked = telling & released_lines
     assert not leaked, f"labs/{lab} shows solution or hidden-test lines: {sorted(leaked)[:5]}"
 
 
