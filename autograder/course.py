@@ -59,15 +59,61 @@ def run_nbgrader(args, course, check=True):
     return proc
 
 
+def alembic_head():
+    """The gradebook schema's revision id, which nbgrader stamps on every new gradebook."""
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    return ScriptDirectory(ALEMBIC_DIR).get_current_head()
+
+
+def _read_alembic_head_in_process():
+    # nbgrader reads that id for a new gradebook by running `alembic heads` in a subprocess: 2 s,
+    # and only where the venv's bin/ is on PATH. Read in-process it takes 0.07 s.
+    import nbgrader.api
+
+    nbgrader.api.get_alembic_version = alembic_head
+
+
+def gradebook(db_url):
+    """nbgrader's Gradebook at DB_URL, made (empty, with nbgrader's schema) if it does not exist."""
+    from nbgrader.api import Gradebook
+
+    _read_alembic_head_in_process()
+    return Gradebook(db_url)
+
+
+def nbgrader_api(root, db_url=None):
+    """nbgrader's Python API (what its command line runs) for the course in ROOT, as its config says."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    _read_alembic_head_in_process()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def generate(root, lab, db_url=None):
+    """`nbgrader generate_assignment LAB --force` in the course ROOT (into DB_URL's gradebook, if given)."""
+    outcome = nbgrader_api(root, db_url).generate_assignment(lab, force=True, create=True)
+    if not outcome["success"]:
+        raise CourseError(f"`nbgrader generate_assignment {lab}` failed in {root}:\n"
+                          f"{outcome.get('log', '')}{outcome.get('error', '')}")
+
+
 def new_course(root, labs):
     """Make a throw-away course in ROOT with LABS generated (gradebook filled, labs/ released)."""
-    root = Path(root)
+    root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(CONFIG, root / "nbgrader_config.py")
     for lab in labs:
         notebook_name(lab)  # fails early on an unknown lab
         shutil.copytree(SOLUTIONS / lab, root / "solutions" / lab, ignore=IGNORED, dirs_exist_ok=True)
-        run_nbgrader(["generate_assignment", lab, "--force"], root)
+        generate(root, lab)
     return root
 
 
@@ -114,13 +160,11 @@ def autograde(course, lab):
 
 def scores(course, lab):
     """{student: {test cell grade_id: points earned}} from COURSE's gradebook."""
-    from nbgrader.api import Gradebook
-
     name = Path(notebook_name(lab)).stem
     result = {}
-    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gradebook:
-        for submission in gradebook.assignment_submissions(lab):
-            notebook = gradebook.find_submission_notebook(name, lab, submission.student.id)
+    with gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as book:
+        for submission in book.assignment_submissions(lab):
+            notebook = book.find_submission_notebook(name, lab, submission.student.id)
             result[submission.student.id] = {
                 grade.name: grade.score for grade in notebook.grades
             }

@@ -38,6 +38,7 @@ import html
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -61,6 +62,7 @@ MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_[a-z]+_(?P<fil
 SKIP = re.compile(r"(^|/)(__MACOSX|\.ipynb_checkpoints|\.[^/]*)(/|$)")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 RESULT_VERSION = 1
+STARTUP_TIMEOUT = 120  # seconds a grading worker may take over its imports, on a loaded machine
 
 
 def configure(parser):
@@ -256,13 +258,101 @@ def kill_tree(proc):
     proc.wait()
 
 
-class Grader:
-    """Grades one submission at a time per thread; never touches the main gradebook."""
+class WorkerExited(Exception):
+    """A grading worker process ended without answering."""
 
-    def __init__(self, lab, settings):
-        self.lab, self.settings = lab, settings
-        self.running = set()
+
+class Worker:
+    """One grading worker process (autograder/worker.py): nbgrader autograde, one request at a time."""
+
+    def __init__(self, log):
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.worker"], cwd=course.REPO,
+                                     env=course.kernel_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=log, start_new_session=True)
+        self.buffer = b""
+        self.ready = False
+
+    def answer(self, timeout):
+        """The worker's next JSON line, or None if none came within TIMEOUT seconds."""
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise WorkerExited(f"the grading worker exited with status {self.proc.wait()}")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def send(self, request):
+        """Hand the worker REQUEST, once it has its imports done."""
+        if not self.ready:
+            self.ready = bool(self.answer(STARTUP_TIMEOUT))
+            if not self.ready:
+                self.kill()
+                raise WorkerExited(f"the grading worker did not start within {STARTUP_TIMEOUT} s")
+        try:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError as error:
+            raise WorkerExited(f"the grading worker is gone ({error})")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def kill(self):
+        kill_tree(self.proc)
+
+
+class Workers:
+    """The grading worker processes: COUNT started at once (their imports overlap the class's intake),
+    lent to one grading thread at a time, replaced when one is killed."""
+
+    def __init__(self, count, log):
+        self.log = log
         self.lock = threading.Lock()
+        self.idle = [Worker(log) for _ in range(count)]
+        self.busy = set()
+
+    def take(self):
+        with self.lock:
+            worker = self.idle.pop() if self.idle else Worker(self.log)
+            self.busy.add(worker)
+        return worker
+
+    def give_back(self, worker):
+        with self.lock:
+            self.busy.discard(worker)
+            if worker.alive():
+                self.idle.append(worker)
+
+    def kill_busy(self):
+        with self.lock:
+            for worker in self.busy:
+                worker.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Stop every worker: an idle one holds nothing (its kernel is gone), a busy one is interrupted."""
+        with self.lock:
+            for worker in self.idle + list(self.busy):
+                worker.kill()
+            self.idle, self.busy = [], set()
+
+
+class Grader:
+    """Grades one submission at a time per thread, each on a worker; never touches the main gradebook."""
+
+    def __init__(self, lab, settings, workers):
+        self.lab, self.settings, self.workers = lab, settings, workers
         self.stopping = False
         self.peaks = {}  # student: the kernel's peak anonymous memory seen by the watchdog
 
@@ -306,15 +396,17 @@ class Grader:
         runtime = Path(tempfile.mkdtemp(prefix="ag-"))  # short: Unix socket paths are limited to 107 bytes
         try:
             self._write_config(root, work / "db" / "gradebook.db", runtime)
-            status = self._autograde(root, sid, runtime, work / "nbgrader.log")
+            status, scores = self._autograde(root, sid, runtime, work / "nbgrader.log")
             if (runtime / "sandbox.json").exists():
                 result["isolation"] = json.loads((runtime / "sandbox.json").read_text())
         finally:
             shutil.rmtree(runtime, ignore_errors=True)
         autograded = root / "autograded" / sid / lab / self.lab.notebook
-        scores = None
+        if scores is not None and set(scores) >= set(self.lab.tests):
+            scores = {gid: scores[gid] for gid in self.lab.tests}
+        else:
+            scores = None
         if status is None:
-            scores = self._scores(work / "db" / "gradebook.db", sid)
             if scores is None or not autograded.exists():
                 log = (work / "nbgrader.log").read_text(errors="replace")
                 if self.peaks.get(sid, 0) >= 0.7 * (self.settings.memory << 20) or re.search(
@@ -345,9 +437,7 @@ class Grader:
             extras = ([f"repaired: {'; '.join(notes)}"] if notes else []) + sub.notes
             status = "graded" + (f" ({'; '.join(extras)})" if extras else "")
         result["status"] = status
-        logs = self.settings.out / "logs"
-        logs.mkdir(exist_ok=True)
-        shutil.copy(work / "nbgrader.log", logs / f"{sid}.log")
+        shutil.copy(work / "nbgrader.log", self.settings.out / "logs" / f"{sid}.log")
         shutil.rmtree(work, ignore_errors=True)
 
     def _write_config(self, root, db, runtime):
@@ -373,55 +463,40 @@ class Grader:
         (root / "nbgrader_config.py").write_text(config)
 
     def _autograde(self, root, sid, runtime, log_path):
-        """Run nbgrader autograde for SID with the per-notebook and memory watchdog; a status or None."""
+        """Autograde SID in ROOT on a worker, watching time and memory: (status or None, scores or None)."""
         # N kernels each using every core (TensorFlow's and oneDNN's default) would fight over them.
         threads = str(self.settings.threads)
         env = course.kernel_env(JUPYTER_PATH=str(runtime), JUPYTER_RUNTIME_DIR=str(runtime),
                                 MPLBACKEND="Agg", PYTHONHASHSEED="0", OMP_NUM_THREADS=threads,
                                 TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS=threads)
-        cmd = [sys.executable, "-m", "nbgrader", "autograde", self.lab.name, "--student", sid, "--force"]
+        request = {"root": str(root), "lab": self.lab.name, "student": sid, "env": env, "log": str(log_path),
+                   "notebook": Path(self.lab.notebook).stem}
         limit = self.settings.memory << 20
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-            with self.lock:
-                self.running.add(proc)
-            try:
-                start = time.monotonic()
-                while True:
-                    try:
-                        proc.wait(timeout=0.2)
-                        return None
-                    except subprocess.TimeoutExpired:
-                        pass
-                    if self.stopping:
-                        kill_tree(proc)
-                        raise KeyboardInterrupt
-                    if time.monotonic() - start > self.settings.notebook_timeout:
-                        kill_tree(proc)
-                        return "timeout"
-                    used = tree_memory(proc.pid)
-                    self.peaks[sid] = max(self.peaks.get(sid, 0), used)
-                    if used > limit:
-                        kill_tree(proc)
-                        return "memory limit"
-            finally:
-                with self.lock:
-                    self.running.discard(proc)
-
-    def _scores(self, db, sid):
-        from nbgrader.api import Gradebook, MissingEntry
-
-        name = Path(self.lab.notebook).stem
+        worker = self.workers.take()
         try:
-            with Gradebook(f"sqlite:///{db}") as gradebook:
-                notebook = gradebook.find_submission_notebook(name, self.lab.name, sid)
-                found = {g.name: float(g.score or 0) for g in notebook.grades if g.name in self.lab.tests}
-        except MissingEntry:
-            return None
-        if set(found) != set(self.lab.tests):
-            return None
-        return found
+            worker.send(request)
+            start = time.monotonic()
+            while True:
+                reply = worker.answer(timeout=0.5)
+                if reply is not None:
+                    return None, reply["scores"]
+                if self.stopping:
+                    worker.kill()
+                    raise KeyboardInterrupt
+                if time.monotonic() - start > self.settings.notebook_timeout:
+                    worker.kill()
+                    return "timeout", None
+                used = tree_memory(worker.proc.pid)
+                self.peaks[sid] = max(self.peaks.get(sid, 0), used)
+                if used > limit:
+                    worker.kill()
+                    return "memory limit", None
+        except WorkerExited as error:
+            with open(log_path, "a") as log:
+                print(f"autograder: {error}", file=log)
+            return None, None
+        finally:
+            self.workers.give_back(worker)
 
     def feedback(self, nb):
         """{grade_id: {"passed", "message"}} from an autograded notebook, with nothing secret in it."""
@@ -479,11 +554,11 @@ def merge(db_url, lab, result):
     """Write RESULT's points into the gradebook at DB_URL (the single writer)."""
     import warnings
 
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own add_submission
     name = Path(lab.notebook).stem
-    with Gradebook(db_url) as gradebook:
+    with course.gradebook(db_url) as gradebook:
         gradebook.update_or_create_student(result["student_id"])
         try:
             gradebook.find_submission(lab.name, result["student_id"])
@@ -498,10 +573,10 @@ def merge(db_url, lab, result):
 
 def ensure_gradebook(db_url, lab):
     """Give the gradebook at DB_URL the lab's assignment (generate_assignment), if it lacks it."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     try:
-        with Gradebook(db_url) as gradebook:
+        with course.gradebook(db_url) as gradebook:
             assignment = gradebook.find_assignment(lab.name)
             if {c.name for n in assignment.notebooks for c in n.grade_cells} >= set(lab.tests):
                 return
@@ -511,8 +586,7 @@ def ensure_gradebook(db_url, lab):
         raise course.CourseError(f"cannot open the gradebook {db_url}: {error}")
     if db_url == f"sqlite:///{lab.template / 'gradebook.db'}":
         return
-    course.run_nbgrader(["generate_assignment", lab.name, "--force", f"--CourseDirectory.db_url={db_url}"],
-                        lab.template)
+    course.generate(lab.template, lab.name, db_url)
 
 
 def fmt(x):
@@ -639,73 +713,74 @@ def grade(lab_name, submissions, out, workers=None, timeout=300, notebook_timeou
         raise course.CourseError(f"SUBMISSIONS {submissions} does not exist")
     work = out / ".work"
     work.mkdir(parents=True, exist_ok=True)
+    (out / "logs").mkdir(exist_ok=True)
     subs, messages = intake(submissions, work)
     for message in messages:
         log(f"note: {message}")
-    lab = Lab(lab_name, work)
-    if not db_url and not (out / "gradebook.db").exists():
-        shutil.copy(lab.template / "gradebook.db", out / "gradebook.db")  # the assignment, ready
-    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    ensure_gradebook(db_url, lab)
-    config = course.CONFIG.read_text() + f"\nc.CourseDirectory.db_url = {db_url!r}\n"
-    (out / "nbgrader_config.py").write_text(config)
-
-    hide = [course.REPO, out, submissions if submissions.is_dir() else submissions.parent]
-    if db_url.startswith("sqlite:///"):
-        hide.append(Path(db_url[len("sqlite:///"):]).resolve())
-    settings = Settings(timeout=timeout, notebook_timeout=notebook_timeout or 3 * timeout + 60,
-                        memory=memory, out=out, hide=hide, threads=max(1, default_workers() // max(1, workers or default_workers())))
-    previous = {} if regrade else load_results(out, lab)
-    results, todo = {}, []
-    for sub in subs:
-        old = previous.get(sub.student_id)
-        if old and old.get("sha256") == file_hash(sub.path) and old.get("lab_version") == lab.version \
-                and old.get("file") == sub.origin:
-            results[sub.student_id] = old
-        else:
-            todo.append(sub)
-    for r in results.values():  # resumed rows: make sure every output has them
-        merge(db_url, lab, r)
-        write_feedback(out, lab, r)
-    if results:
-        log(f"resuming: {len(results)} of {len(subs)} already graded in {out}")
-    write_csv(out, lab, results)
-    grader = Grader(lab, settings)
     workers = max(1, workers or default_workers())
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    with open(out / "logs" / "workers.log", "a") as worker_log, \
+            Workers(min(workers, sum(sub.path is not None for sub in subs)), worker_log) as pool:
+        lab = Lab(lab_name, out / ".work")
+        if not db_url and not (out / "gradebook.db").exists():
+            shutil.copy(lab.template / "gradebook.db", out / "gradebook.db")  # the assignment, ready
+        db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+        ensure_gradebook(db_url, lab)
+        config = course.CONFIG.read_text() + f"\nc.CourseDirectory.db_url = {db_url!r}\n"
+        (out / "nbgrader_config.py").write_text(config)
 
-        bar = tqdm(total=len(subs), initial=len(results), unit="notebook", desc=f"grading {lab_name}",
-                   file=sys.stderr, dynamic_ncols=True, smoothing=0)
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
-        futures = {pool.submit(grader.grade, sub): sub for sub in todo}
-        for future in as_completed(futures):
-            result = future.result()
-            save_result(out, result)            # durable first: a crash after this loses nothing
-            merge(db_url, lab, result)          # the one gradebook writer
-            write_feedback(out, lab, result)
-            results[result["student_id"]] = result
-            write_csv(out, lab, results)
-            line = f"{result['student_id']}: {fmt(result['score'])}/{fmt(result['max_score'])} {result['status']}"
+        hide = [course.REPO, out, submissions if submissions.is_dir() else submissions.parent]
+        if db_url.startswith("sqlite:///"):
+            hide.append(Path(db_url[len("sqlite:///"):]).resolve())
+        settings = Settings(timeout=timeout, notebook_timeout=notebook_timeout or 3 * timeout + 60,
+                            memory=memory, out=out, hide=hide, threads=max(1, default_workers() // workers))
+        previous = {} if regrade else load_results(out, lab)
+        results, todo = {}, []
+        for sub in subs:
+            old = previous.get(sub.student_id)
+            if old and old.get("sha256") == file_hash(sub.path) and old.get("lab_version") == lab.version \
+                    and old.get("file") == sub.origin:
+                results[sub.student_id] = old
+            else:
+                todo.append(sub)
+        for r in results.values():  # resumed rows: make sure every output has them
+            merge(db_url, lab, r)
+            write_feedback(out, lab, r)
+        if results:
+            log(f"resuming: {len(results)} of {len(subs)} already graded in {out}")
+        write_csv(out, lab, results)
+        grader = Grader(lab, settings, pool)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(subs), initial=len(results), unit="notebook", desc=f"grading {lab_name}",
+                       file=sys.stderr, dynamic_ncols=True, smoothing=0)
+        threads = ThreadPoolExecutor(max_workers=workers)
+        try:
+            futures = {threads.submit(grader.grade, sub): sub for sub in todo}
+            for future in as_completed(futures):
+                result = future.result()
+                save_result(out, result)            # durable first: a crash after this loses nothing
+                merge(db_url, lab, result)          # the one gradebook writer
+                write_feedback(out, lab, result)
+                results[result["student_id"]] = result
+                write_csv(out, lab, results)
+                line = f"{result['student_id']}: {fmt(result['score'])}/{fmt(result['max_score'])} {result['status']}"
+                if bar:
+                    bar.update(1)
+                    bar.write(line, file=sys.stderr)
+        except KeyboardInterrupt:
+            grader.stopping = True
+            pool.kill_busy()
+            threads.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            threads.shutdown(wait=True, cancel_futures=True)
             if bar:
-                bar.update(1)
-                bar.write(line, file=sys.stderr)
-    except KeyboardInterrupt:
-        grader.stopping = True
-        with grader.lock:
-            for proc in list(grader.running):
-                kill_tree(proc)
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        if bar:
-            bar.close()
-    write_csv(out, lab, results)
-    write_summary(out, lab, results)
-    return results
+                bar.close()
+        write_csv(out, lab, results)
+        write_summary(out, lab, results)
+        return results
 
 
 def _terminate(signum, frame):

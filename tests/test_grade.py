@@ -337,12 +337,32 @@ def test_interrupted_run_resumes(tmp_path):
         assert (out / "results" / name).read_text() == text
 
 
-def test_notebook_time_limit(tmp_path):
-    write(tmp_path / "src" / "slowpoke.ipynb", samples.blank(LAB))
-    proc = run_cli("grade", LAB, tmp_path / "src", "--out", tmp_path / "out", "--notebook-timeout", "2")
-    assert proc.returncode == 0
+def test_notebook_time_limit_costs_one_student_and_its_worker_is_replaced(tmp_path):
+    loop = samples.answered(LAB, {next(iter(course.nbgrader_cells(samples.blank(LAB), "solution"))): demo.LOOP})
+    write(tmp_path / "src" / "a-loop.ipynb", loop)       # graded first: the one worker is killed ...
+    write(tmp_path / "src" / "b-next.ipynb", samples.answered(LAB))  # ... and a fresh one grades this
+    proc = run_cli("grade", LAB, tmp_path / "src", "--out", tmp_path / "out", "--workers", "1",
+                   "--timeout", "300", "--notebook-timeout", "30")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r["student_id"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
+    assert rows["a-loop"]["status"] == "timeout" and float(rows["a-loop"]["score"]) == 0
+    assert rows["b-next"]["status"] == "graded" and cells(rows["b-next"]) == max_points()
+
+
+def test_db_option_puts_the_grades_in_that_gradebook(tmp_path):
+    from nbgrader.api import Gradebook
+
+    write(tmp_path / "src" / "alice.ipynb", samples.mutant(LAB, "or_bias_zero"))
+    db = tmp_path / "course" / "grades.sqlite"
+    db.parent.mkdir()
+    proc = run_cli("grade", LAB, tmp_path / "src", "--out", tmp_path / "out", "--db", f"sqlite:///{db}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
     row = next(csv.DictReader(open(tmp_path / "out" / "grades.csv")))
-    assert row["status"] == "timeout" and float(row["score"]) == 0
+    assert row["status"] == "graded" and not (tmp_path / "out" / "gradebook.db").exists()
+    with Gradebook(f"sqlite:///{db}") as gb:
+        nb = gb.find_submission_notebook("xor_mlp", LAB, "alice")
+        assert {g.name: g.score for g in nb.grades} == cells(row)
+    assert f"sqlite:///{db}" in (tmp_path / "out" / "nbgrader_config.py").read_text()  # export works in DIR
 
 
 # ------------------------------------------------------------------------------------ CLI errors
