@@ -16,9 +16,12 @@ says which file was ignored. A Canvas/Moodle-named file that is not a notebook, 
 no notebook, gives that student the status `missing notebook`; other files are listed and skipped.
 
 Each submission is read and repaired against the release (autograder/repair.py), then graded by
-`nbgrader autograde` in its own throw-away course directory, N at a time; its kernel starts through
-autograder/sandbox.py (memory limit, no network, the solutions, the class's other notebooks and
-the gradebooks hidden; see that file). One writer merges the results into the gradebook.
+nbgrader's autograde in its own throw-away course directory, N at a time, on N long-lived worker
+processes (autograder/worker.py: nbgrader is imported once per worker, not once per student); its
+kernel starts through autograder/sandbox.py (memory limit, no network, the solutions, the class's
+other notebooks and the gradebooks hidden; see that file). A worker whose kernel runs past the
+notebook's time limit or the memory limit is killed and replaced. One writer merges the results
+into the gradebook. DIR/logs/ holds nbgrader's log for each student.
 
 Writes DIR/grades.csv (student_id, lab, score, max_score, status, then points per graded cell),
 DIR/feedback/<student_id>.html (per graded cell: pass/fail and the visible tests' messages; never

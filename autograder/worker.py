@@ -2,8 +2,8 @@
 
     python -m autograder.worker      (started by `grade`, which speaks to it over stdin and stdout)
 
-Starting `nbgrader autograde` costs a new Python process and two seconds of imports; for a class
-that is a core busy doing nothing but imports. `grade` keeps one worker per parallel slot instead.
+Starting `nbgrader autograde` for each student costs a new Python process and 1-2 s of imports,
+on a core the kernels need. `grade` keeps one worker per parallel slot instead.
 Each request is one JSON line naming a throw-away course (its nbgrader_config.py, gradebook and the
 one submission in submitted/), the student, the kernel's environment and a log file. The worker
 runs nbgrader's own autograde there (NbGraderAPI.autograde: what `nbgrader autograde LAB --student
