@@ -627,12 +627,14 @@ def write_summary(out, lab, results):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 1.4]})
     left.hist([r["score"] for r in rows], bins=min(20, max(5, int(lab.max_score) + 1)),
               range=(0, lab.max_score), color="tab:blue", edgecolor="white")
     left.set(xlabel=f"score (out of {fmt(lab.max_score)})", ylabel="students",
              title=f"{lab.name}: score distribution ({n} students)")
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole students
     gids = list(lab.tests)
     fractions = [sum(r["cells"].get(g, 0) >= lab.tests[g]["points"] for r in rows) / max(n, 1) for g in gids]
     right.barh(gids[::-1], fractions[::-1], color="tab:green")
