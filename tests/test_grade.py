@@ -337,6 +337,22 @@ def test_interrupted_run_resumes(tmp_path):
         assert (out / "results" / name).read_text() == text
 
 
+def test_three_runs_give_the_same_numbers(tmp_path):
+    # one worker grades the three in turn: nothing one student's run leaves behind may change the next
+    write(tmp_path / "src" / "a-mutant.ipynb", samples.mutant(LAB, "or_bias_zero"))
+    write(tmp_path / "src" / "b-correct.ipynb", samples.answered(LAB))
+    write(tmp_path / "src" / "c-blank.ipynb", samples.blank(LAB))
+    tables = []
+    for run in range(3):
+        proc = run_cli("grade", LAB, tmp_path / "src", "--out", tmp_path / "out", "--workers", "1", "--regrade")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        tables.append((tmp_path / "out" / "grades.csv").read_text())
+    assert tables[0] == tables[1] == tables[2]
+    rows = {r["student_id"]: r for r in csv.DictReader(open(tmp_path / "out" / "grades.csv"))}
+    assert cells(rows["b-correct"]) == max_points() and float(rows["c-blank"]["score"]) == 0
+    assert 0 < float(rows["a-mutant"]["score"]) < sum(max_points().values())
+
+
 def test_notebook_time_limit_costs_one_student_and_its_worker_is_replaced(tmp_path):
     loop = samples.answered(LAB, {next(iter(course.nbgrader_cells(samples.blank(LAB), "solution"))): demo.LOOP})
     write(tmp_path / "src" / "a-loop.ipynb", loop)       # graded first: the one worker is killed ...
