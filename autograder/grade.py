@@ -806,7 +806,10 @@ def run(args):
     for r in results.values():
         key = r["status"].split(" (")[0].split(":")[0]
         counts[key] = counts.get(key, 0) + 1
-    print(f"{len(results)} students graded: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    if not results:
+        print(f"no notebooks found in {args.submissions}: nothing graded")
+    else:
+        print(f"{len(results)} students graded: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     print(f"wrote {args.out / 'grades.csv'}, {args.out / 'feedback'}/, {args.out / 'summary.csv'}, "
           f"{args.out / 'summary.png'}")
     return 0

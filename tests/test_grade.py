@@ -402,6 +402,15 @@ def test_unreadable_zip_is_an_error(tmp_path, capsys):
     assert "class.zip" in err and "cannot read" in err
 
 
+def test_a_folder_without_notebooks_says_so(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "notes.txt").write_text("no notebook here")
+    proc = run_cli("grade", LAB, tmp_path / "src", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "skipped notes.txt: not a notebook" in proc.stdout and "no notebooks found in" in proc.stdout
+    assert open(tmp_path / "out" / "grades.csv").read().splitlines()[1:] == []
+
+
 # ------------------------------------------------------------------------------------ demo
 
 def test_demo_grades_the_sample_class(tmp_path):
