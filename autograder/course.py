@@ -158,11 +158,11 @@ def autograde(course, lab):
     return run_nbgrader(["autograde", lab, "--force"], course)
 
 
-def scores(course, lab):
-    """{student: {test cell grade_id: points earned}} from COURSE's gradebook."""
+def scores(course, lab, db_url=None):
+    """{student: {test cell grade_id: points earned}} from COURSE's gradebook (or the one at DB_URL)."""
     name = Path(notebook_name(lab)).stem
     result = {}
-    with gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as book:
+    with gradebook(db_url or f"sqlite:///{Path(course) / 'gradebook.db'}") as book:
         for submission in book.assignment_submissions(lab):
             notebook = book.find_submission_notebook(name, lab, submission.student.id)
             result[submission.student.id] = {

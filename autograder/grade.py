@@ -406,7 +406,7 @@ class Grader:
             shutil.rmtree(runtime, ignore_errors=True)
         autograded = root / "autograded" / sid / lab / self.lab.notebook
         if scores is not None and set(scores) >= set(self.lab.tests):
-            scores = {gid: scores[gid] for gid in self.lab.tests}
+            scores = {gid: float(scores[gid] or 0) for gid in self.lab.tests}
         else:
             scores = None
         if status is None:
@@ -472,8 +472,7 @@ class Grader:
         env = course.kernel_env(JUPYTER_PATH=str(runtime), JUPYTER_RUNTIME_DIR=str(runtime),
                                 MPLBACKEND="Agg", PYTHONHASHSEED="0", OMP_NUM_THREADS=threads,
                                 TF_NUM_INTRAOP_THREADS=threads, TF_NUM_INTEROP_THREADS=threads)
-        request = {"root": str(root), "lab": self.lab.name, "student": sid, "env": env, "log": str(log_path),
-                   "notebook": Path(self.lab.notebook).stem}
+        request = {"root": str(root), "lab": self.lab.name, "student": sid, "env": env, "log": str(log_path)}
         limit = self.settings.memory << 20
         worker = self.workers.take()
         try:

@@ -22,21 +22,13 @@ from . import course
 
 def autograde(request):
     """Autograde REQUEST's student in REQUEST's course; return the reply."""
-    from nbgrader.api import MissingEntry
-
     os.environ.clear()
     os.environ.update(request["env"])  # the kernel starts with this environment
     os.chdir(request["root"])
     api = course.nbgrader_api(request["root"])
     outcome = api.autograde(request["lab"], request["student"], force=True, create=True)
     print(outcome.get("log", ""), outcome.get("error", ""), sep="\n", file=sys.stderr, flush=True)
-    scores = None
-    try:
-        with course.gradebook(api.coursedir.db_url) as gradebook:
-            notebook = gradebook.find_submission_notebook(request["notebook"], request["lab"], request["student"])
-            scores = {grade.name: float(grade.score or 0) for grade in notebook.grades}
-    except MissingEntry:
-        pass
+    scores = course.scores(request["root"], request["lab"], api.coursedir.db_url).get(request["student"])
     return {"success": outcome["success"], "scores": scores}
 
 
