@@ -4,7 +4,6 @@ Each command works in a throw-away nbgrader course directory (a copy of the cour
 the lab's master notebook), so the repository itself never holds a gradebook or student files.
 """
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -129,21 +128,6 @@ def nbgrader_cells(nb, kind):
         for cell in nb.cells
         if cell.metadata.get("nbgrader", {}).get(key) and cell.cell_type == "code"
     }
-
-
-def secret_lines(master):
-    """Stripped lines inside MASTER's solution and hidden-test regions that appear nowhere outside them."""
-    hidden, shown = set(), set()
-    for cell in master.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if re.match(r"\s*### BEGIN (SOLUTION|HIDDEN TESTS)", line):
-                inside = True
-            elif re.match(r"\s*### END (SOLUTION|HIDDEN TESTS)", line):
-                inside = False
-            else:
-                (hidden if inside else shown).add(line.strip())
-    return hidden - shown
 
 
 def submit(course, lab, student, nb):

@@ -12,7 +12,8 @@ import copy
 import sys
 from pathlib import Path
 
-from . import course, grade, release, samples
+from . import course, release, samples
+from .grading import orchestrate, reports
 
 CRASH = "import ctypes\nctypes.string_at(0)  # reads address 0: a segfault\n"
 LOOP = "while True:  # never finishes\n    pass\n"
@@ -22,7 +23,7 @@ def configure(parser):
     parser.add_argument("--out", type=Path, default=course.REPO / "out" / "demo",
                         help="where the sample classes and their grades go (default: out/demo)")
     parser.add_argument("--labs", nargs="*", metavar="LAB", help="labs to grade (default: all)")
-    parser.add_argument("--workers", type=int, default=grade.default_workers(),
+    parser.add_argument("--workers", type=int, default=orchestrate.default_workers(),
                         help="submissions graded at once (default: the number of cores)")
     parser.add_argument("--timeout", type=int, default=30, metavar="SECONDS",
                         help="per-cell time limit for the demo (default 30: the slow student waits this long)")
@@ -74,9 +75,10 @@ def run(args):
         for student, nb in sample_class(lab, hard_cases=(n == 0)).items():
             nbformat.write(copy.deepcopy(nb), str(folder / f"{student}.ipynb"))
         print(f"grading {lab} ...", flush=True)
-        results = grade.grade(lab, folder, Path(args.out) / lab, workers=args.workers, timeout=args.timeout,
-                              notebook_timeout=6 * args.timeout + 60, memory=4096, progress=sys.stderr.isatty(),
-                              log=lambda message: None)
+        options = orchestrate.Options(workers=args.workers, cell_timeout=args.timeout,
+                                      notebook_timeout=6 * args.timeout + 60, memory_mb=4096)
+        results = orchestrate.grade(lab, folder, Path(args.out) / lab, options, progress=sys.stderr.isatty(),
+                                    log=lambda message: None)
         table[lab] = results
     students = sorted({s for results in table.values() for s in results},
                       key=lambda s: ["correct", "partly-wrong", "blank", "colab-edited", "crashing", "too-slow"].index(s)
@@ -87,7 +89,7 @@ def run(args):
         for student in students:
             if student in results:
                 r = results[student]
-                score = f"{grade.fmt(r['score'])} / {grade.fmt(r['max_score'])}"
+                score = f"{reports.fmt(r['score'])} / {reports.fmt(r['max_score'])}"
                 print(f"{lab:22} {student:14} {score:>11}  {r['status']}")
     print(f"\ngrades.csv, feedback/ and summary.png per lab in {args.out}/<lab>/")
     return 0

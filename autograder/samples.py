@@ -17,6 +17,7 @@ import copy
 import runpy
 
 from . import course
+from .lab import Lab
 
 MUTANTS_DIR = course.REPO / "tests" / "mutants"
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -41,14 +42,13 @@ def answered(lab, overrides=None):
 
     OVERRIDES maps an answer cell's grade_id to the source to put there instead.
     """
-    release = course.read_notebook(course.LABS / lab / course.notebook_name(lab))
-    master = course.read_notebook(course.SOLUTIONS / lab / course.notebook_name(lab))
-    solutions = course.nbgrader_cells(master, "solution")
+    model = Lab.load(lab)
+    solutions = course.nbgrader_cells(model.master, "solution")
     overrides = overrides or {}
     unknown = set(overrides) - set(solutions)
     if unknown:
         raise course.CourseError(f"{lab}: no answer cell named {sorted(unknown)}")
-    nb = copy.deepcopy(release)
+    nb = copy.deepcopy(model.release)
     for grade_id, cell in course.nbgrader_cells(nb, "solution").items():
         cell.source = overrides.get(grade_id, student_code(solutions[grade_id].source))
     return nb
@@ -56,7 +56,7 @@ def answered(lab, overrides=None):
 
 def blank(lab):
     """The release of LAB exactly as students receive it."""
-    return course.read_notebook(course.LABS / lab / course.notebook_name(lab))
+    return copy.deepcopy(Lab.load(lab).release)
 
 
 def mutant(lab, name):

@@ -39,10 +39,8 @@ A notebook in which none of LAB's answer cells is recognised (by grade_id or def
 fewer than half of its test cells either is not LAB's: `repair` raises InvalidSubmission naming the
 lab it looks like. Student code is never executed here.
 """
-import ast
 import copy
 import difflib
-import functools
 import json
 import re
 import uuid
@@ -50,14 +48,12 @@ import uuid
 import nbformat
 from nbgrader.utils import is_grade, is_locked, is_solution
 
-from . import course
+from .. import course
+from ..lab import Lab, defined_names
 
 FUZZY = 0.6  # difflib ratio (of tokens) above which a student cell is an edited copy of a release non-answer cell
 COLAB_NOTEBOOK_KEYS = {"colab", "accelerator", "gpuClass"}
 COLAB_CELL_KEYS = {"colab", "id", "outputId", "executionInfo", "cellView", "pycharm"}
-MAGIC = re.compile(r"^\s*[%!].*$", re.M)
-TOP_DEF = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", re.M)
-TOP_ASSIGN = re.compile(r"^([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*(?::[^=\n]*)?=(?!=)", re.M)
 
 
 class InvalidSubmission(Exception):
@@ -135,86 +131,31 @@ def _normal(source):
     return "\n".join(line.rstrip() for line in source.replace("\r\n", "\n").strip().splitlines())
 
 
-def defined_names(source):
-    """Names a code cell defines at top level (functions, classes, assigned variables). Not executed."""
-    code = MAGIC.sub("", source)
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        names = set(TOP_DEF.findall(code))
-        for targets in TOP_ASSIGN.findall(code):
-            names.update(name.strip() for name in targets.split(","))
-        return names
-    names = set()
-
-    def targets(node):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, (ast.Tuple, ast.List)):
-            for element in node.elts:
-                targets(element)
-        elif isinstance(node, ast.Starred):
-            targets(node.value)
-
-    def visit(body):
-        for node in body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, ast.Assign):
-                for target in node.targets:
-                    targets(target)
-            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-                targets(node.target)
-            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
-                for part in ("body", "orelse", "finalbody"):
-                    visit(getattr(node, part, []))
-                for handler in getattr(node, "handlers", []):
-                    visit(handler.body)
-
-    visit(tree.body)
-    return names
-
-
 class _Reference:
     """What repair needs to know about one lab: its release cells, answer names, test cells."""
 
     def __init__(self, lab):
-        name = course.notebook_name(lab)
-        self.lab = lab
-        self.release = course.read_notebook(course.LABS / lab / name)
-        master_path = course.SOLUTIONS / lab / name
-        master = course.nbgrader_cells(course.read_notebook(master_path), "solution") if master_path.exists() else {}
+        self.lab = lab.name
+        self.release = lab.release
         self.cells = self.release.cells
         self.gid = {cell.metadata.nbgrader["grade_id"]: i for i, cell in enumerate(self.cells)
                     if "nbgrader" in cell.metadata and "grade_id" in cell.metadata.nbgrader}
         self.answers = [i for i, cell in enumerate(self.cells) if is_solution(cell)]
         self.tests = [i for i, cell in enumerate(self.cells) if is_grade(cell) and not is_solution(cell)]
         self.locked = [i for i, cell in enumerate(self.cells) if is_locked(cell) and not is_grade(cell)]
-        self.names, self.stub_names = {}, {}
-        for i in self.answers:
-            cell = self.cells[i]
-            names = set()
-            if cell.cell_type == "code":
-                self.stub_names[i] = defined_names(cell.source)
-                names = set(self.stub_names[i])
-                solved = master.get(cell.metadata.nbgrader["grade_id"])
-                if solved is not None:
-                    names |= defined_names(solved.source)
-            self.names[i] = names
-            self.stub_names.setdefault(i, set())
+        self.names = {i: set(lab.answers.get(self.cells[i].metadata.nbgrader["grade_id"], ()))
+                      for i in self.answers}
+        self.stub_names = {i: defined_names(self.cells[i].source) if self.cells[i].cell_type == "code" else set()
+                           for i in self.answers}
         self.all_answer_names = set().union(*self.names.values()) if self.names else set()
 
 
-@functools.lru_cache(maxsize=32)
-def _reference_cached(lab, path, mtime):
-    return _Reference(lab)
-
-
 def _reference(lab):
-    path = course.LABS / lab / course.notebook_name(lab)
-    if not path.exists():
-        raise course.CourseError(f"labs/{lab} has no release: run `python -m autograder release {lab}`")
-    return _reference_cached(lab, str(path), path.stat().st_mtime_ns)
+    loaded = Lab.load(lab)
+    cached = getattr(loaded, "_repair_reference", None)
+    if cached is None:
+        cached = loaded._repair_reference = _Reference(loaded)
+    return cached
 
 
 # ------------------------------------------------------------------------------------------- matching
