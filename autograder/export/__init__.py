@@ -194,7 +194,7 @@ def run(args):
         if lt.penalty:
             report.add("late penalties", f"{r.student_id}: -{tables.points(lt.penalty)} points"
                        + (f" (late by {late.describe(lt.late_by)})" if lt.late_by else ""))
-        if policy and r.posted and r.submitted_at is None:
+        if lt.due is not None and r.submitted_at is None:
             report.add("submission time unknown (check these by hand)", f"{r.student_id}: {'; '.join(lt.notes)}")
     for ext in policy.extensions if policy else []:
         if not ext.used:
