@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from . import course, demo, grade, release
+from . import course, demo, export, grade, release
 
-COMMANDS = {"release": release, "grade": grade, "demo": demo}
+COMMANDS = {"release": release, "grade": grade, "demo": demo, "export": export}
 
 
 def main(argv=None):
