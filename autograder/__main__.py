@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from . import course, demo, grade, release
+from . import course, demo, grade, publish, release
 
-COMMANDS = {"release": release, "grade": grade, "demo": demo}
+COMMANDS = {"release": release, "grade": grade, "demo": demo, "publish": publish}
 
 
 def main(argv=None):
