@@ -32,6 +32,11 @@ PASSED = {False: "Success! Your notebook passes all the tests.",
           True: "Success! The notebook does not pass any tests."}
 
 
+def fail(message):
+    print(f"colab_stack: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
 def interpreter():
     """A python of PYTHON_VERSION: $COLAB_PYTHON, python3.13 on PATH, or pyenv's."""
     name = "python{}.{}".format(*PYTHON_VERSION)
@@ -43,8 +48,8 @@ def interpreter():
                                capture_output=True, text=True)
         if probe.returncode == 0 and tuple(map(int, probe.stdout.split())) == PYTHON_VERSION:
             return candidate
-    sys.exit(f"colab_stack: no Python {name[6:]} found (tried $COLAB_PYTHON, {name} on PATH, "
-             f"{pyenv_root}/versions/): set COLAB_PYTHON to one")
+    fail(f"no Python {name[6:]} found (tried $COLAB_PYTHON, {name} on PATH, {pyenv_root}/versions/): "
+         f"set COLAB_PYTHON to one")
 
 
 def environment(python):
@@ -63,7 +68,7 @@ def environment(python):
         install = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
                                   "--disable-pip-version-check", "-r", str(REQUIREMENTS)])
         if install.returncode != 0:
-            sys.exit(2)
+            fail(f"`pip install -r {REQUIREMENTS.relative_to(REPO)}` failed (above)")
         (venv / "installed").write_text(version)
         print(f"colab_stack: built {venv.relative_to(REPO)} in {time.monotonic() - start:.0f} s", flush=True)
     # A kernelspec named like the notebooks' ("python3") on JUPYTER_PATH wins over .venv's own.
@@ -108,7 +113,7 @@ def check_kernel(venv):
     want = [str(PYTHON_VERSION[0]), str(PYTHON_VERSION[1]),
             pins["tensorflow"], pins["keras"], pins["numpy"], pins["matplotlib"]]
     if got != want:
-        sys.exit(f"colab_stack: the kernel runs {got}, not the pinned {want}")
+        fail(f"the kernel runs {got}, not the pinned {want}")
     print(f"colab_stack: kernel Python {'.'.join(got[:2])}, TensorFlow {got[2]}, Keras {got[3]}, "
           f"numpy {got[4]}, matplotlib {got[5]}", flush=True)
 

@@ -68,7 +68,7 @@ def write(target, files):
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         (target / name).write_bytes(content)
     (target / MANIFEST).write_text(
-        f"# Written by `python -m autograder publish`; removed and rewritten by the next publish.\n"
+        "# Written by `python -m autograder publish`; removed and rewritten by the next publish.\n"
         + "".join(f"{name}\n" for name in sorted(files)))
 
 

@@ -14,6 +14,7 @@ import pytest
 from autograder import __main__ as cli
 from autograder import course, publish, students
 
+pytestmark = pytest.mark.xdist_group("publish")  # one worker publishes once for the module
 EXCLUDED = {"solutions", "tests", "mutants", "autograder", "gradebook.db", "submitted", "autograded",
             "feedback", "source_with_tests", ".ipynb_checkpoints", "__pycache__"}
 
