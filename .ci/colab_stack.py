@@ -1,6 +1,6 @@
 """The labs on Google Colab's current stack: each master passes its tests, each release fails cleanly.
 
-Usage (from the repository root, after `make setup`):  .venv/bin/python .ci/colab_stack.py
+Usage (from the repository root, after `make setup`):  .venv/bin/python .ci/colab_stack.py [--build-only]
 
 Builds (once; reused while the pins and the interpreter stay the same) a virtual environment under
 .cache/colab-stack/ with Colab's Python (3.13) and the versions pinned in
@@ -8,7 +8,8 @@ Builds (once; reused while the pins and the interpreter stay the same) a virtual
 `nbgrader validate --invert` on every release with that environment's python as the notebooks'
 kernel (nbgrader itself runs from .venv). A lab that needs something newer than Colab has fails here.
 
-The interpreter: $COLAB_PYTHON if set, else python3.13 on PATH, else pyenv's 3.13. Exit 0 when every
+The interpreter: $COLAB_PYTHON if set, else python3.13 on PATH, else pyenv's 3.13. --build-only
+builds the environment and stops (to overlap the download with other work). Exit 0 when every
 check passes, 1 when one fails, 2 when the environment cannot be built.
 """
 import hashlib
@@ -129,6 +130,8 @@ def validate(venv, notebook, invert):
 
 def main():
     venv = environment(interpreter())
+    if "--build-only" in sys.argv[1:]:
+        return 0
     check_kernel(venv)
     jobs = [(f"{lab}: master passes its tests", course.SOLUTIONS / lab / course.notebook_name(lab), False)
             for lab in course.lab_names()]
