@@ -17,3 +17,10 @@ c.Execute.extra_arguments = [
     "--IPKernelApp.capture_fd_output=False",
 ]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# Not nbgrader's: the students' public repository, which `python -m autograder publish DIR` writes
+# (labs/, data/, a README with the Colab links, licences; never solutions/ or tests/). Every
+# Open-in-Colab link (README and each lab's title cell) and every download from GitHub points
+# there; `python -m autograder release --check` fails when a link disagrees with these two.
+STUDENT_REPOSITORY = "dl-course-labs/dl-labs-student"  # GitHub owner/name
+STUDENT_BRANCH = "main"

@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from . import course, demo, export, grade, release
+from . import course, demo, export, grade, publish, release
 
-COMMANDS = {"release": release, "grade": grade, "demo": demo, "export": export}
+COMMANDS = {"release": release, "publish": publish, "grade": grade, "export": export, "demo": demo}
 
 
 def main(argv=None):

@@ -1,18 +1,21 @@
 """`python -m autograder release [LAB ...] [--check]`: regenerate labs/ from solutions/.
 
 nbgrader generate_assignment does the work in a throw-away course; this command only copies the
-result into labs/ (or, with --check, reports which labs differ from a fresh release).
+result into labs/. With --check it changes nothing and reports what is wrong: labs that differ from
+a fresh release, folders in labs/ without a master, and links that disagree with the students'
+repository (STUDENT_REPOSITORY and STUDENT_BRANCH in nbgrader_config.py; see autograder/students.py).
 """
 import shutil
 import tempfile
 
-from . import course
+from . import course, students
 
 
 def configure(parser):
     parser.add_argument("labs", nargs="*", metavar="LAB", help="lab folders (default: all)")
     parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 if labs/ differs from a fresh release")
+                        help="change nothing; exit 1 if labs/ differs from a fresh release or a link "
+                             "disagrees with the students' repository")
 
 
 def tree(path):
@@ -38,18 +41,26 @@ def release(labs, check=False):
     return stale
 
 
-def run(args):
-    labs = args.labs or course.lab_names()
+def problems(labs):
+    """One line per thing wrong with the release of LABS: stale, orphaned, a link off the students' repository."""
     for lab in labs:
         course.notebook_name(lab)  # unknown lab: clear error before any work
     orphans = sorted({p.name for p in course.LABS.iterdir() if p.is_dir()} - set(course.lab_names()))
-    stale = release(labs, check=args.check)
+    return ([f"labs/{lab} is stale: run `python -m autograder release {lab}`" for lab in release(labs, check=True)]
+            + [f"labs/{lab} has no master in solutions/: delete it" for lab in orphans]
+            + students.course_link_problems(labs))
+
+
+def run(args):
+    labs = args.labs or course.lab_names()
     if args.check:
-        for lab in stale:
-            print(f"labs/{lab} is stale: run `python -m autograder release {lab}`")
-        for lab in orphans:
-            print(f"labs/{lab} has no master in solutions/: delete it")
-        return 1 if stale or orphans else 0
+        found = problems(labs)
+        for line in found:
+            print(line)
+        return 1 if found else 0
+    for lab in labs:
+        course.notebook_name(lab)
+    stale = release(labs)
     for lab in labs:
         print(f"labs/{lab}: {'updated' if lab in stale else 'up to date'}")
     return 0
