@@ -139,12 +139,15 @@ class Lab:
                      release_path.stat().st_mtime_ns)
 
     @classmethod
-    def _read(cls, name, master_path, release_path):
-        notebook = course.notebook_name(name)
+    def from_master(cls, master_path, release_path=None):
+        """A Lab read from MASTER_PATH (and its release, when there is one): also for a template."""
+        from pathlib import Path
+
         master = course.read_notebook(master_path)
-        release = course.read_notebook(release_path)
+        release = course.read_notebook(release_path) if release_path else None
         tests, answers, locked = {}, {}, {}
-        stubs = {cell.metadata.nbgrader["grade_id"]: cell.source for cell in release.cells if is_solution(cell)}
+        stubs = {cell.metadata.nbgrader["grade_id"]: cell.source for cell in (release.cells if release else [])
+                 if is_solution(cell)}
         for cell in master.cells:
             meta = cell.metadata.get("nbgrader", {})
             gid = meta.get("grade_id")
@@ -163,7 +166,8 @@ class Lab:
                 locked[gid] = cell.source
         with open(master_path, "rb") as f:
             digest = hashlib.sha256(f.read() + course.CONFIG.read_bytes()).hexdigest()
-        return cls(name, notebook, master, release, tests, answers, locked, digest[:16])
+        return cls(Path(master_path).parent.name, Path(master_path).name, master, release, tests, answers, locked,
+                   digest[:16])
 
     @property
     def max_score(self):
@@ -191,4 +195,4 @@ class Lab:
 
 @functools.lru_cache(maxsize=32)
 def _load(cls, name, master_path, master_mtime, release_path, release_mtime):
-    return cls._read(name, master_path, release_path)
+    return cls.from_master(master_path, release_path)

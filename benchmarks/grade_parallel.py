@@ -1,4 +1,5 @@
-"""Wall time of sequential `nbgrader autograde` vs `python -m autograder grade --workers 2` on one class.
+"""Sequential `nbgrader autograde` vs `python -m autograder grade --workers 2` on one class: wall time,
+CPU per submission, and the cost of starting a sandbox.
 
     python benchmarks/grade_parallel.py [LAB] [--students 8] [--blank 0] [--workers 2] [--repeat 1]
 
@@ -11,6 +12,12 @@ the same notebooks, from a fresh output folder (its process start and its one-of
 generation included). Prints both times, the ratio, and whether every score agrees; with
 --repeat R, the median of R runs of each. The issue's target is >= 1.8x on 2 cores for lab 05.
 
+CPU: every process each side started (nbgrader and its kernels; grade, its workers, the sandboxes
+and kernels), from getrusage(RUSAGE_CHILDREN), divided by the class size: the split executor (a
+checker process beside each sandboxed kernel) against plain nbgrader (target <= 1.15x). Sandbox
+start: the mean time from launching a sandbox (cgroup, bubblewrap) until its PID 1 runs, over 20
+starts (target <= 0.3 s per student).
+
 Why full attempts: a blank notebook grades in a third of the time of an answered one, and with
 7 answered notebooks two workers can do no better than 4 + 3, which caps any 2-worker grader at
 about 1.85x over nbgrader before the two kernels slow each other down (--blank 1 shows it).
@@ -18,6 +25,7 @@ Timings on a shared machine are noisy: compare runs taken minutes apart, not sin
 """
 import argparse
 import csv
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,27 +45,49 @@ def sample_class(lab, n, blank=0):
     return {f"student{i + 1:02d}": nb for i, nb in enumerate(notebooks)}
 
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def sequential(lab, students, tmp):
-    """Seconds for nbgrader autograde of STUDENTS in a fresh course, and the scores it gave."""
+    """(seconds, CPU seconds) of nbgrader autograde of STUDENTS in a fresh course, and its scores."""
     root = course.new_course(tmp, [lab])
     for student, nb in students.items():
         course.submit(root, lab, student, nb)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     course.autograde(root, lab)
-    return time.perf_counter() - start, course.scores(root, lab)
+    return time.perf_counter() - start, children_cpu() - cpu, course.scores(root, lab)
 
 
 def parallel(lab, folder, out, workers):
-    """Seconds for `grade` of the notebooks in FOLDER, and {student: {grade_id: points}} from grades.csv."""
-    start = time.perf_counter()
+    """(seconds, CPU seconds) of `grade` of FOLDER, and {student: {grade_id: points}} from grades.csv."""
+    start, cpu = time.perf_counter(), children_cpu()
     subprocess.run([sys.executable, "-m", "autograder", "grade", lab, str(folder), "--out", str(out),
                     "--workers", str(workers)], check=True, cwd=course.REPO, env=course.kernel_env(),
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
     with open(out / "grades.csv") as f:
         rows = list(csv.DictReader(f))
-    gids = list(rows[0])[5:] if rows else []
-    return seconds, {row["student_id"]: {gid: float(row[gid]) for gid in gids} for row in rows}
+    from autograder.grading.reports import COLUMNS
+
+    gids = list(rows[0])[len(COLUMNS):] if rows else []
+    return seconds, cpu, {row["student_id"]: {gid: float(row[gid]) for gid in gids} for row in rows}
+
+
+def sandbox_start(times=20):
+    """Mean seconds from launching a sandbox until its PID 1 runs (cgroup set up, bubblewrap started)."""
+    from autograder.grading.sandbox import Limits, Sandbox
+
+    box = Sandbox.prepare()
+    seconds = []
+    for n in range(times):
+        start = time.perf_counter()
+        launched = box.launch(f"bench-{n}", Limits(memory_mb=256, pids=16), ["/bin/true"], capture=True)
+        seconds.append(time.perf_counter() - start)
+        launched.proc.wait()
+        launched.kill()
+    return statistics.mean(seconds)
 
 
 def main(argv=None):
@@ -71,6 +101,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     students = sample_class(args.lab, args.students, args.blank)
     times = {"sequential": [], "parallel": []}
+    cpu = {"sequential": [], "parallel": []}
     same = True
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmp = Path(tmp)
@@ -79,10 +110,12 @@ def main(argv=None):
         for student, nb in students.items():
             nbformat.write(nb, str(folder / f"{student}.ipynb"))
         for run in range(args.repeat):
-            seconds, reference = sequential(args.lab, students, tmp / f"sequential{run}")
+            seconds, used, reference = sequential(args.lab, students, tmp / f"sequential{run}")
             times["sequential"].append(seconds)
-            seconds, graded = parallel(args.lab, folder, tmp / f"out{run}", args.workers)
+            cpu["sequential"].append(used)
+            seconds, used, graded = parallel(args.lab, folder, tmp / f"out{run}", args.workers)
             times["parallel"].append(seconds)
+            cpu["parallel"].append(used)
             same = same and graded == reference
     seq, par = statistics.median(times["sequential"]), statistics.median(times["parallel"])
     runs = f", median of {args.repeat} runs" if args.repeat > 1 else ""
@@ -91,6 +124,11 @@ def main(argv=None):
     print(f"grade --workers {args.workers}:          {par:7.1f} s  {' '.join(f'{t:.1f}' for t in times['parallel'])}")
     print(f"same scores as nbgrader: {'yes' if same else 'NO'}")
     print(f"speed-up: {seq / par:.2f}x (target >= 1.8x on 2 cores for lab 05)")
+    n = args.students
+    cpu_seq, cpu_par = statistics.median(cpu["sequential"]) / n, statistics.median(cpu["parallel"]) / n
+    print(f"CPU per submission: nbgrader {cpu_seq:.1f} s, grade {cpu_par:.1f} s (checker + sandboxed kernel, "
+          f"worker start-up included): {cpu_par / cpu_seq:.2f}x (target <= 1.15x)")
+    print(f"sandbox start: {sandbox_start():.3f} s per student (target <= 0.3 s)")
     return 0 if same else 1
 
 

@@ -10,7 +10,8 @@ Wire: frames of a 4-byte big-endian length and UTF-8 JSON, on a Unix socket the 
   {"$t": "tuple", "v": [...]}            {"$t": "dict", "k": [...], "v": [...]}
   {"$t": "nd", "d": "<f8", "s": [2, 3], "b": base64, "scalar": false}   numeric or bool arrays only
   {"$t": "ref", "side": "s"|"c", "id": n, "mro": [[module, qualname], ...]}   an object left where it lives
-  {"$t": "keras_model", ...}, {"$t": "keras_history", ...}   checker -> student only
+  {"$t": "keras_model", "model": {config, weights, compile}}   a Keras model, both ways (the student's
+  side adds "ref", its handle); {"$t": "keras_history", "history", "params"} likewise
 Messages: the checker asks {"op": "resolve"|"call"|"getattr"|"getitem"|"len"|"bool"|"iter"|"array"|
 "seed"|"end", ...}; a student call may call back into the checker ({"op": "call"} on a
 "c" reference) before it answers {"op": "return", "value", "mutated", "warnings"} or
@@ -204,6 +205,22 @@ class Agent:
                 return self.codec.encode(np.asarray(value))
             except Exception:
                 pass
+        ref = self._handle(value)
+        keras = sys.modules.get("keras")
+        if keras is not None:
+            try:  # a model and a history travel as data too: the checker evaluates its own copy
+                if isinstance(value, keras.Model):
+                    spec = {"config": keras.saving.serialize_keras_object(value), "weights": value.get_weights(),
+                            "compile": value.get_compile_config() if value.compiled else None}
+                    return {"$t": "keras_model", "model": self.codec.encode(spec), "ref": ref}
+                if isinstance(value, keras.callbacks.History):
+                    return {"$t": "keras_history", "history": self.codec.encode(dict(value.history)),
+                            "params": self.codec.encode(dict(value.params or {})), "ref": ref}
+            except Exception:
+                pass
+        return ref
+
+    def _handle(self, value):
         ident = self.ids.get(id(value))
         if ident is None or self.handles[ident] is not value:
             ident = len(self.handles) + 1
@@ -217,7 +234,7 @@ class Agent:
         if tag == "ref" and node.get("side") == "c":
             return CheckerObject(self, node["id"])
         if tag == "keras_model":
-            return _rebuild_model(self.codec.decode(node["model"], depth + 1))
+            return rebuild_model(self.codec.decode(node["model"], depth + 1))
         if tag == "keras_history":
             import keras
 
@@ -237,7 +254,13 @@ class Agent:
             message = recv_frame(self.conn)
             if message.get("op") == "end":
                 return
-            send_frame(self.conn, self.handle(message))
+            self._reply(self.handle(message))
+
+    def _reply(self, reply):
+        try:
+            send_frame(self.conn, reply)
+        except WireError:  # an answer too large for the wire: the check gets an error instead
+            send_frame(self.conn, {"op": "raise", "type": "MemoryError", "builtin": True})
 
     def request(self, message):
         """Send MESSAGE (a callback) and answer nested requests until its reply comes."""
@@ -249,7 +272,7 @@ class Agent:
                 return self.codec.decode(reply["value"])
             if op == "raise":
                 raise _exception(reply, CheckerError)
-            send_frame(self.conn, self.handle(reply))
+            self._reply(self.handle(reply))
 
     def handle(self, message):
         op = message.get("op")
@@ -360,10 +383,11 @@ def _seed(seed):
         np.random.seed(seed)
 
 
-def _rebuild_model(spec):
+def rebuild_model(spec):
+    """A Keras model from {"config", "weights", "compile"}: Keras's own deserialisation, safe mode on."""
     import keras
 
-    model = keras.saving.deserialize_keras_object(spec["config"])
+    model = keras.saving.deserialize_keras_object(spec["config"], safe_mode=True)
     model.set_weights(spec["weights"])
     if spec.get("compile"):
         model.compile_from_config(spec["compile"])

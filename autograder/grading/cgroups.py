@@ -203,11 +203,14 @@ class Cgroup:
         except OSError:
             return ""
 
-    def oom_killed(self):
-        """Whether the out-of-memory killer killed a process of this cgroup: its memory limit was hit."""
+    def oom_kill_count(self):
+        """How many processes of this cgroup the out-of-memory killer killed (its memory limit was hit)."""
         text = self._read("memory", "memory.oom_control", "memory.events")
         counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
-        return int(counts.get("oom_kill", 0)) > 0
+        return int(counts.get("oom_kill", 0))
+
+    def oom_killed(self):
+        return self.oom_kill_count() > 0
 
     def memory_peak(self):
         text = self._read("memory", "memory.max_usage_in_bytes", "memory.peak")

@@ -65,6 +65,7 @@ def execute(lab, notebook, sandbox, settings, name, log_path):
     deadline = time.monotonic() + settings.notebook_timeout
     done = []  # ("student", cell index) and ("locked", grade_id): what a restarted kernel runs again
     restarts = [0]
+    oom_seen = [0]
 
     def left():
         return deadline - time.monotonic()
@@ -75,6 +76,7 @@ def execute(lab, notebook, sandbox, settings, name, log_path):
             raise _GiveUp(result.events[-1][0] if result.events else "crash")
         try:
             kernel.restart()
+            oom_seen[0] = 0
             for kind, what in done:
                 if left() <= 0:
                     raise _GiveUp("timeout")
@@ -118,6 +120,9 @@ def execute(lab, notebook, sandbox, settings, name, log_path):
                 cell.outputs = run.outputs
                 if run.status == "timeout":
                     result.events.append(("timeout", f"cell {index + 1}"))
+                if kernel.oom_kills() > oom_seen[0]:  # a child process was killed at the memory limit
+                    oom_seen[0] = kernel.oom_kills()
+                    result.events.append(("memory", f"cell {index + 1}"))
                 done.append(("student", index))
                 if gid in lab.locked:
                     try:

@@ -111,12 +111,14 @@ def _folder_files(source, notes):
         for name in sorted(dirs):
             if (Path(root) / name).is_symlink():
                 notes.append(f"skipped {(rel_root / name).as_posix()}/: a symbolic link (not followed)")
-        dirs[:] = sorted(d for d in dirs if not (Path(root) / d).is_symlink()
-                         and not SKIP.search((rel_root / d).as_posix()))
+        hidden = [d for d in dirs if SKIP.search((rel_root / d).as_posix())]
+        notes.extend(f"skipped {(rel_root / d).as_posix()}/: a hidden or system folder" for d in hidden)
+        dirs[:] = sorted(d for d in dirs if not (Path(root) / d).is_symlink() and d not in hidden)
         for name in sorted(names):
             path = Path(root) / name
             rel = (rel_root / name).as_posix()
             if SKIP.search(rel):
+                notes.append(f"skipped {rel}: a hidden or system file")
                 continue
             if path.is_symlink():
                 notes.append(f"skipped {rel}: a symbolic link (not followed)")
@@ -143,6 +145,7 @@ def _zip_files(source, workdir, notes):
             rel = member.filename.replace("\\", "/")
             parts = PurePosixPath(rel).parts
             if SKIP.search(rel.lstrip("/")):
+                notes.append(f"skipped {rel}: a hidden or system file")
                 continue
             if rel.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", rel):
                 notes.append(f"skipped {rel}: an unsafe path in the zip (absolute or with '..')")

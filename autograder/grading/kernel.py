@@ -174,6 +174,11 @@ class StudentKernel:
     def cpu_used(self):
         return self.cpu_before + self.cpu_used_now()
 
+    def oom_kills(self):
+        """How many times the memory limit has been hit in this kernel's cgroup so far (children too)."""
+        cgroup = self.launched.cgroup if self.launched else None
+        return cgroup.oom_kill_count() if cgroup is not None else 0
+
     def why_gone(self):
         """Why a dead kernel died: "memory" when its cgroup hit the memory limit, else "crash"."""
         cgroup = self.launched.cgroup if self.launched else None

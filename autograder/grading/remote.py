@@ -22,6 +22,7 @@ from . import agent as wire
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.<>]{0,199}$")
 NUMPY_WARNING = re.compile(r"^(overflow|underflow|invalid value|divide by zero) encountered in [a-z_ ]{1,40}$")
 ERRSTATE_VALUES = {"ignore", "warn", "raise", "print"}
+DATA_TYPES = (int, float, complex, str, bytes, list, tuple, dict, set, frozenset, np.ndarray, np.generic)
 BUILTIN_ERRORS = {name for name, value in vars(builtins).items()
                   if isinstance(value, type) and issubclass(value, Exception)}
 BUILTIN_WARNINGS = {name for name, value in vars(builtins).items()
@@ -121,7 +122,10 @@ class Channel:
                         f"histories and functions)")
 
     def _incoming(self, node, depth):
-        if node.get("$t") != "ref" or type(node.get("id")) is not int:
+        tag = node.get("$t")
+        if tag in ("keras_model", "keras_history"):
+            return self._keras(node, depth)
+        if tag != "ref" or type(node.get("id")) is not int:
             raise wire.WireError("an unexpected tag from the student's kernel")
         if node.get("side") == "c":
             if node["id"] not in self.callbacks:
@@ -135,6 +139,29 @@ class Channel:
                 for p in mro):
             raise wire.WireError("a reference with a malformed class")
         return self._remote_class(tuple(map(tuple, mro)))(self, {"$t": "ref", "side": "s", "id": node["id"]})
+
+    def _keras(self, node, depth):
+        """A student's model or history as this process's own object, rebuilt from data; else a handle."""
+        import keras
+
+        fields = {"keras_model": {"$t", "model", "ref"}, "keras_history": {"$t", "history", "params", "ref"}}
+        if set(node) != fields[node["$t"]]:
+            raise wire.WireError("a malformed Keras object")
+        handle = self.codec.decode(node["ref"], depth + 1)
+        if node["$t"] == "keras_history":
+            history, params = self.codec.decode(node["history"], depth + 1), self.codec.decode(node["params"], depth + 1)
+            if type(history) is not dict or type(params) is not dict:
+                raise wire.WireError("a malformed Keras history")
+            rebuilt = keras.callbacks.History()
+            rebuilt.history, rebuilt.params = history, params
+            return rebuilt
+        spec = self.codec.decode(node["model"], depth + 1)
+        try:
+            if type(spec) is not dict or not _keras_only(spec.get("config")):
+                return handle
+            return wire.rebuild_model(spec)
+        except Exception:  # a model this process cannot rebuild (a custom layer): it stays remote
+            return handle
 
     def _remote_class(self, mro):
         if mro not in self.classes:
@@ -241,6 +268,22 @@ class Channel:
         return self.kernel.why_gone() if not self.kernel.alive() else "protocol"
 
 
+def _keras_only(config, depth=0):
+    """Whether every object CONFIG names comes from Keras itself (no Lambda, no other module)."""
+    if depth > 64:
+        return False
+    if type(config) is dict:
+        if "class_name" in config:
+            module = config.get("module")
+            if config["class_name"] in ("Lambda", "function", "TorchModuleWrapper") or not (
+                    type(module) is str and (module == "keras" or module.startswith("keras."))):
+                return False
+        return all(_keras_only(v, depth + 1) for v in config.values())
+    if type(config) in (list, tuple):
+        return all(_keras_only(v, depth + 1) for v in config)
+    return True
+
+
 class Remote:
     """An object that lives in the student's kernel."""
     __slots__ = ("_channel", "_node", "_generation")
@@ -306,9 +349,11 @@ class Remote:
         import sys
 
         for module, qualname in self._mro:
+            if module in ("builtins", "__main__") or module.split(".")[0] == "numpy":
+                continue
             value = sys.modules.get(module)
             for part in qualname.split("."):
                 value = getattr(value, part, None) if value is not None and part.isidentifier() else None
-            if isinstance(value, type):
-                return value
+            if isinstance(value, type) and not issubclass(value, DATA_TYPES):
+                return value  # data types are never claimed: a float or an array here is always the real one
         return type(self)

@@ -12,8 +12,9 @@ import nbformat
 import pytest
 from nbgrader.utils import is_grade, is_solution
 
-from autograder import course, repair, samples
-from autograder.repair import InvalidSubmission
+from autograder import course, samples
+from autograder.grading import repair
+from autograder.grading.repair import InvalidSubmission
 
 LAB = "01_xor_mlp"
 
