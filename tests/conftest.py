@@ -59,8 +59,11 @@ def feedback(out, student):
 
 
 def secret_lines(lab, shortest=12):
-    """Lines of LAB's solutions and hidden tests that its release never shows (long enough to be telling)."""
-    return {line for line in Lab.load(lab).secret_lines() if len(line) >= shortest}
+    """Lines of LAB's solutions and hidden tests that its release never shows, not even as part of a
+    line (long enough to be telling)."""
+    model = Lab.load(lab)
+    shown = "\n".join(cell.source for cell in model.release.cells)
+    return {line for line in model.secret_lines() if len(line) >= shortest and line not in shown}
 
 
 def assert_no_secret(text, lab, where):

@@ -13,6 +13,7 @@ import pytest
 
 from autograder import __main__ as cli
 from autograder import course, publish, students
+from autograder.lab import Lab
 
 pytestmark = pytest.mark.xdist_group("publish")  # one worker publishes once for the module
 EXCLUDED = {"solutions", "tests", "mutants", "autograder", "gradebook.db", "submitted", "autograded",
@@ -79,8 +80,8 @@ def test_published_tree_leaks_no_solution_or_hidden_test_line(published):
                 assert marker not in source, f"{name} holds {marker!r}"
         lines[name] = {line.strip() for source in sources for line in source.splitlines()}
     # A line that some master shows outside its solution and hidden-test regions is no secret.
-    masters = [course.read_notebook(course.SOLUTIONS / lab / course.notebook_name(lab)) for lab in course.lab_names()]
-    secrets = [course.secret_lines(master) - {""} for master in masters]
+    masters = [Lab.load(lab).master for lab in course.lab_names()]
+    secrets = [Lab.load(lab).secret_lines() - {""} for lab in course.lab_names()]
     assert all(secrets), "every master has solution or hidden-test lines to look for"
     shown = set().union(*({line.strip() for cell in master.cells for line in cell.source.splitlines()} - secret
                           for master, secret in zip(masters, secrets)))

@@ -129,13 +129,10 @@ class Hierarchy:
         """A new Cgroup NAME (a path below the grader's own) with these limits."""
         return Cgroup(self, name, memory_bytes, pids_max, cpu_quota)
 
-    def remove_tree(self, name):
-        """Kill what is left in NAME and the cgroups below it, and remove them (a killed worker's)."""
+    def remove_tree(self, prefix):
+        """Kill what is left in the cgroups named PREFIX* and remove them (a killed worker's)."""
         for base in self.bases.values():
-            top = base / name
-            if not top.is_dir():
-                continue
-            for folder in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)) + [top]:
+            for folder in sorted(p for p in base.glob(f"{prefix}*") if p.is_dir()):
                 for pid in (folder / "cgroup.procs").read_text().split() if (folder / "cgroup.procs").exists() else []:
                     try:
                         os.kill(int(pid), signal.SIGKILL)

@@ -267,8 +267,10 @@ class StudentKernel:
                 reply = reply or self._shell_reply(msg_id)
                 if reply is None or not collector.idle:
                     self._check()
-        except KernelGone:
+        except KernelGone as gone:
             run.status = "died"
+            if self.oom_kills() > 0:  # stalled or killed at the memory limit: that is the cause
+                gone.why = "memory"
             raise
         if interrupted is not None:
             run.status = "timeout"

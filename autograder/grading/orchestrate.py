@@ -144,7 +144,7 @@ class Pool:
 
     def _cleanup(self, worker):
         if self.sandbox.hierarchy is not None:
-            self.sandbox.hierarchy.remove_tree(f"autograder-{worker.proc.pid}")
+            self.sandbox.hierarchy.remove_tree(f"autograder-{worker.proc.pid}-")
 
     def kill_busy(self):
         with self.lock:

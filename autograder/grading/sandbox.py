@@ -134,6 +134,16 @@ def _child_pid(status, proc, timeout=60):
     return None
 
 
+def gpu_binds():
+    """bubblewrap arguments that give the kernel this host's NVIDIA GPUs (none on a machine without)."""
+    args = [arg for device in sorted(Path("/dev").glob("nvidia*")) if not device.is_dir()
+            for arg in ("--dev-bind", str(device), str(device))]
+    for folder in ("/usr/local/nvidia", "/usr/local/cuda"):  # drivers and CUDA outside /usr (containers)
+        if args and Path(folder).is_dir():
+            args += ["--ro-bind", folder, folder]
+    return args
+
+
 class Sandbox:
     """What this host offers for kernels: bubblewrap and a cgroup hierarchy (or nothing, if unsafe)."""
 
@@ -250,7 +260,8 @@ class Sandbox:
             for source, target in sources.items():
                 args += ["--ro-bind", source, target]
             size = str(limits.disk_mb << 20)
-            args += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp", "--size", size,
+            args += ["--proc", "/proc", "--dev", "/dev"] + gpu_binds()
+            args += ["--size", size, "--tmpfs", "/tmp", "--size", size,
                      "--tmpfs", HOME, "--size", str(1 << 20), "--tmpfs", RUN, "--dir", f"{RUN}/lib",
                      "--dir", f"{RUN}/sockets"]
             uid = self.uid if self.uid is not None else os.getuid()
@@ -264,8 +275,9 @@ class Sandbox:
                 args += ["--perms", "0444", "--ro-bind-data", str(fd), path]
             status_read, status_write = os.pipe()
             fds += [status_read, status_write]
+            args += ["--remount-ro", "/"]  # bubblewrap's own root tmpfs: nothing may be written outside the caps
             args += ["--json-status-fd", str(status_write), "--chdir", HOME, "--"] + list(argv)
-            cgroup = self.hierarchy.create(f"autograder-{os.getpid()}/{name}", limits.memory_mb << 20, limits.pids,
+            cgroup = self.hierarchy.create(f"autograder-{os.getpid()}-{name}", limits.memory_mb << 20, limits.pids,
                                            limits.cpu_cores)
             # The launcher: join the cgroups (everything it starts is counted), no core dumps, a cap on
             # the largest file (its log), then become the sandbox uid and bubblewrap.

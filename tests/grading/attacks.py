@@ -227,9 +227,9 @@ finally:
 
 MEMORY_CHILDREN = '''
 import os, time
-for _ in range(4):
+for _ in range(2):
     if os.fork() == 0:
-        _block = bytearray(700 << 20)  # each child 700 MB: three of them pass the kernel's limit
+        _block = bytearray(1200 << 20)  # each child 1.2 GB: with the kernel, past its 1.5 GB limit
         time.sleep(20)
         os._exit(0)
 time.sleep(8)

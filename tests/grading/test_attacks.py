@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -31,6 +32,20 @@ def with_cell(nb, source):
     """NB with a student-added cell SOURCE right after the setup cell (repair keeps it there)."""
     nb.cells.insert(2, nbformat.v4.new_code_cell(source))
     return nb
+
+
+def numpy_only(overrides=None):
+    """Lab 01 answered except its two Keras exercises (left blank: no training in these notebooks),
+    then OVERRIDES ({answer cell: source})."""
+    stubs = {gid: cell.source for gid, cell in course.nbgrader_cells(samples.blank(LAB), "solution").items()}
+    return samples.answered(LAB, {"build_xor_model": stubs["build_xor_model"],
+                                  "train_xor_model": stubs["train_xor_model"], **(overrides or {})})
+
+
+def only(source):
+    """The release with SOURCE as its first answer cell and every other answer cell empty."""
+    gids = list(course.nbgrader_cells(samples.blank(LAB), "solution"))
+    return samples.answered(LAB, {gid: source if n == 0 else "pass" for n, gid in enumerate(gids)})
 
 
 def html_cells(nb):
@@ -62,10 +77,10 @@ def attacked(tmp_path_factory):
         "WRITES", repr({"startup": os.path.expanduser("~/.ipython/profile_default/startup/00-pwn.py"),
                         "pth": f"{site}/zz-pwn.pth", "data write": "/course/data/mnist_subset.npz",
                         "repo data write": str(DATA)})).replace("UNIX_SOCKET", repr(unix_path))
-    blank, answered = samples.blank, samples.answered
-    mutant = lambda: samples.mutant(LAB, "or_bias_zero")  # noqa: E731
+    blank = samples.blank
+    mutant = lambda: numpy_only({"gate_params": samples.load_mutants(LAB)["or_bias_zero"]["source"]})  # noqa: E731
     students = {
-        "correct": answered(LAB), "blank": blank(LAB), "mutant": mutant(),
+        "correct": numpy_only(), "blank": blank(LAB), "mutant": mutant(),
         "kmutant": samples.mutant(LAB, "linear_hidden_layer"),
         "transformer": with_cell(blank(LAB), attacks.TRANSFORMER),
         "custom-exc": with_cell(blank(LAB), attacks.CUSTOM_EXC),
@@ -74,20 +89,18 @@ def attacked(tmp_path_factory):
         "numpy-patch": with_cell(mutant(), attacks.NUMPY_PATCH),
         "settrace": with_cell(mutant(), attacks.SETTRACE),
         "builtins-keras": with_cell(samples.mutant(LAB, "linear_hidden_layer"), attacks.BUILTINS_AND_KERAS),
-        "liar": answered(LAB, {"perceptron_predict": attacks.LIAR, "gate_params": "pass",
-                               "sigmoid_xor_network": "pass"}),
-        "stack-reader": with_cell(blank(LAB), attacks.STACK_READER),
+        "liar": numpy_only({"perceptron_predict": attacks.LIAR, "gate_params": "pass", "sigmoid_xor_network": "pass"}),
+        "stack-reader": only(attacks.STACK_READER),
         "disk-reader": with_cell(blank(LAB), attacks.DISK_READER),
         "replace-agent": with_cell(blank(LAB), attacks.REPLACE_AGENT),
-        "huge": answered(LAB, {"perceptron_predict": attacks.HUGE, "gate_params": "pass",
-                               "sigmoid_xor_network": "pass"}),
+        "huge": numpy_only({"perceptron_predict": attacks.HUGE, "gate_params": "pass", "sigmoid_xor_network": "pass"}),
         "snoop": html_cells(with_cell(blank(LAB), snoop)),
         "signaller": with_cell(blank(LAB), attacks.SIGNALLER),
         "daemon": with_cell(blank(LAB), attacks.DAEMON),
         "fork-bomb": with_cell(blank(LAB), attacks.FORK_BOMB),
         "memory-children": with_cell(blank(LAB), attacks.MEMORY_CHILDREN),
-        "loop": answered(LAB, {"gate_params": attacks.LOOP_IGNORING_SIGINT}),
-        "suicide": answered(LAB, {"sigmoid_xor_network": attacks.SUICIDE}),
+        "loop": numpy_only({"gate_params": attacks.LOOP_IGNORING_SIGINT}),
+        "suicide": numpy_only({"sigmoid_xor_network": attacks.SUICIDE}),
     }
     for student, nb in students.items():
         write(src / f"{student}.ipynb", nb)
@@ -121,7 +134,9 @@ def test_baselines_score_as_expected(attacked):
     full = max_points(LAB)
     assert set(points(attacked, "blank").values()) == {0}
     correct = points(attacked, "correct")
-    assert correct["test_perceptron_predict"] == full["test_perceptron_predict"]
+    keras_checks = {"test_build_xor_model", "test_train_xor_model"}
+    assert {gid: p for gid, p in correct.items() if gid not in keras_checks} == \
+        {gid: p for gid, p in full.items() if gid not in keras_checks}
     assert sum(correct.values()) > sum(points(attacked, "mutant").values()) > 0
 
 
@@ -149,7 +164,7 @@ def test_huge_and_deep_return_values_fail_their_checks_only(attacked):
     got, correct = points(attacked, "huge"), points(attacked, "correct")
     for gid in ("test_perceptron_predict", "test_or_params", "test_sigmoid_xor_network"):
         assert got[gid] == 0, gid
-    assert got["test_build_xor_model"] == correct["test_build_xor_model"] > 0  # grading went on
+    assert got["test_train_perceptron_separable"] == correct["test_train_perceptron_separable"] > 0  # it went on
 
 
 def test_feedback_leaks_no_hidden_test_and_no_student_text(attacked):
@@ -173,8 +188,10 @@ def snooped(attacked):
 
 def test_the_sandbox_shows_nothing_of_the_host(attacked):
     seen = snooped(attacked)
-    for name in ("solutions", "repo", "gradebook", "submissions", "out", "other run", "secret"):
+    for name in ("solutions", "gradebook", "submissions", "out", "other run", "secret"):
         assert seen[name] in ("FileNotFoundError", "PermissionError"), (name, seen[name])
+    venv = os.path.relpath(sys.prefix, course.REPO).split(os.sep)[0]
+    assert seen["repo"] in ("FileNotFoundError", [venv]), seen["repo"]  # at most the path to the Python it runs
     assert seen["grader home"] in ("FileNotFoundError", "PermissionError", []) or \
         set(seen["grader home"]) <= {".pyenv", ".local"}, seen["grader home"]  # at most the Python it runs
     assert isinstance(seen["data"], int) and seen["data"] > 1_000_000  # the lab's data, read-only
@@ -195,10 +212,14 @@ def test_the_sandbox_is_read_only_outside_home_and_bounded(attacked):
 
 
 def test_kept_notebooks_carry_no_live_html_or_javascript(attacked):
-    path = attacked["out"] / "autograded" / "snoop" / LAB / course.notebook_name(LAB)
-    text = path.read_text()
-    assert "<script" not in text and "onerror=" not in text.replace("onerror=alert(4)&gt;", "")
-    assert "application/javascript" not in text
+    for folder in ("autograded", "submitted"):
+        nb = nbformat.read(str(attacked["out"] / folder / "snoop" / LAB / course.notebook_name(LAB)), 4)
+        markdown = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+        assert "alert(3)" in markdown and "<script" not in markdown and "<img" not in markdown, folder
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                assert "application/javascript" not in data and "<script" not in data.get("text/html", ""), folder
     assert "sanitize_html = True" in (attacked["out"] / "nbgrader_config.py").read_text()
 
 
@@ -211,10 +232,12 @@ def test_signals_reach_only_the_sandbox(attacked):
 
 def test_nothing_a_kernel_started_outlives_its_grading(attacked):
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert "sleep 617.25" not in ps
-    for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"):
-        leftovers = [p for p in os.listdir(base) if p.startswith("autograder-")] if os.path.isdir(base) else []
-        assert not leftovers, leftovers
+    assert "sleep 617.25" not in ps  # the detached daemon (double fork + setsid) died with its sandbox
+    for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"):  # v1 and v2: the kernels' cgroups
+        for name in os.listdir(base) if os.path.isdir(base) else []:
+            owner = re.match(r"autograder-(\d+)-", name)
+            if owner and not os.path.exists(f"/proc/{owner.group(1)}"):  # its grading worker has ended
+                pytest.fail(f"a cgroup outlived its grading: {base}/{name}")
 
 
 def test_process_and_memory_limits_count_the_whole_tree(attacked):
