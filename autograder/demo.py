@@ -2,10 +2,12 @@
 
 For every lab the class has a correct submission, a blank one (the release as handed out) and a
 partly wrong one (answers from the lab's first mutant in tests/mutants/). The first lab's class
-also has the hard cases: a notebook that crashes the kernel (a segfault), one that never finishes
-(an infinite loop: per-cell timeout) and one that went through Colab (Colab metadata, a test
-cell's nbgrader metadata stripped, a read-only cell deleted, cells reordered): it is repaired
-and graded. Each lab is graded with `grade` (parallel, sandboxed), and a score table is printed.
+also has the hard cases: a notebook whose first answer crashes the kernel (a segfault: the kernel
+is restarted and the other exercises are still graded), one whose first answer never finishes (an
+infinite loop: stopped at the cell's time limit, the rest graded) and one that went through Colab
+(Colab metadata, a test cell's nbgrader metadata stripped, a read-only cell deleted, cells
+reordered): it is repaired and graded. Each lab is graded with `grade` (checks outside the
+student's process, every notebook in its sandbox), and a score table is printed.
 DIR/<lab>/ holds each lab's sample submissions and its grades.csv, feedback/ and summary.
 """
 import copy

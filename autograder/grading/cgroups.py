@@ -209,6 +209,15 @@ class Cgroup:
     def oom_killed(self):
         return self.oom_kill_count() > 0
 
+    def limit_hits(self):
+        """How often this cgroup's memory use reached its limit (then the kernel reclaims or kills)."""
+        if self.version == 2:
+            text = self._read("memory", "", "memory.events")
+            counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
+            return int(counts.get("max", 0))
+        text = self._read("memory", "memory.failcnt", "").strip()
+        return int(text) if text.isdigit() else 0
+
     def memory_peak(self):
         text = self._read("memory", "memory.max_usage_in_bytes", "memory.peak")
         return int(text) if text.strip().isdigit() else 0

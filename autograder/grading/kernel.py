@@ -175,9 +175,15 @@ class StudentKernel:
         return self.cpu_before + self.cpu_used_now()
 
     def oom_kills(self):
-        """How many times the memory limit has been hit in this kernel's cgroup so far (children too)."""
+        """How many processes of this kernel's cgroup were killed at its memory limit (children too)."""
         cgroup = self.launched.cgroup if self.launched else None
         return cgroup.oom_kill_count() if cgroup is not None else 0
+
+    def at_memory_limit(self):
+        """Whether this kernel's memory use has reached its limit: a kernel that dies or stalls then
+        (the system reclaiming its pages instead of killing it) ran out of memory."""
+        cgroup = self.launched.cgroup if self.launched else None
+        return cgroup is not None and (cgroup.oom_kill_count() > 0 or cgroup.limit_hits() > 0)
 
     def why_gone(self):
         """Why a dead kernel died: "memory" when its cgroup hit the memory limit, else "crash"."""
@@ -269,7 +275,7 @@ class StudentKernel:
                     self._check()
         except KernelGone as gone:
             run.status = "died"
-            if self.oom_kills() > 0:  # stalled or killed at the memory limit: that is the cause
+            if self.at_memory_limit():  # stalled or killed at the memory limit: that is the cause
                 gone.why = "memory"
             raise
         if interrupted is not None:

@@ -229,7 +229,7 @@ MEMORY_CHILDREN = '''
 import os, time
 for _ in range(2):
     if os.fork() == 0:
-        _block = bytearray(1200 << 20)  # each child 1.2 GB: with the kernel, past its 1.5 GB limit
+        _blocks = [bytearray(100 << 20) for _ in range(12)]  # each child 1.2 GB, past the kernel's limit
         time.sleep(20)
         os._exit(0)
 time.sleep(8)
@@ -256,7 +256,7 @@ while time.time() < _end:
 
 HUGE = '''
 import numpy as np
-def perceptron_predict(X, w, b):
+def xor_from_gates(X):
     return np.zeros(10_000_000)  # 80 MB of data: past the wire's limit
 def sigmoid_xor_network(X):
     value = []

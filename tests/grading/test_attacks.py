@@ -74,7 +74,8 @@ def attacked(tmp_path_factory):
         "solutions": str(course.SOLUTIONS / LAB), "repo": str(course.REPO), "gradebook": str(out / "gradebook.db"),
         "submissions": str(src), "out": str(out), "other run": str(other_run), "secret": secret,
         "grader home": os.path.expanduser("~"), "data": "/course/data/mnist_subset.npz"})).replace(
-        "WRITES", repr({"startup": os.path.expanduser("~/.ipython/profile_default/startup/00-pwn.py"),
+        "WRITES", repr({"startup": "/home/student/.ipython/profile_default/startup/00-pwn.py",
+                        "root fs": "/pwn.py", "grader home": os.path.expanduser("~/.pwn.py"),
                         "pth": f"{site}/zz-pwn.pth", "data write": "/course/data/mnist_subset.npz",
                         "repo data write": str(DATA)})).replace("UNIX_SOCKET", repr(unix_path))
     blank = samples.blank
@@ -93,14 +94,14 @@ def attacked(tmp_path_factory):
         "stack-reader": only(attacks.STACK_READER),
         "disk-reader": with_cell(blank(LAB), attacks.DISK_READER),
         "replace-agent": with_cell(blank(LAB), attacks.REPLACE_AGENT),
-        "huge": numpy_only({"perceptron_predict": attacks.HUGE, "gate_params": "pass", "sigmoid_xor_network": "pass"}),
+        "huge": numpy_only({"xor_from_gates": attacks.HUGE, "sigmoid_xor_network": "pass"}),
         "snoop": html_cells(with_cell(blank(LAB), snoop)),
         "signaller": with_cell(blank(LAB), attacks.SIGNALLER),
         "daemon": with_cell(blank(LAB), attacks.DAEMON),
         "fork-bomb": with_cell(blank(LAB), attacks.FORK_BOMB),
         "memory-children": with_cell(blank(LAB), attacks.MEMORY_CHILDREN),
         "loop": numpy_only({"gate_params": attacks.LOOP_IGNORING_SIGINT}),
-        "suicide": numpy_only({"sigmoid_xor_network": attacks.SUICIDE}),
+        "suicide": numpy_only({"xor_from_gates": attacks.SUICIDE}),
     }
     for student, nb in students.items():
         write(src / f"{student}.ipynb", nb)
@@ -162,9 +163,10 @@ def test_lying_return_types_decide_nothing(attacked):
 
 def test_huge_and_deep_return_values_fail_their_checks_only(attacked):
     got, correct = points(attacked, "huge"), points(attacked, "correct")
-    for gid in ("test_perceptron_predict", "test_or_params", "test_sigmoid_xor_network"):
+    for gid in ("test_xor_from_gates", "test_sigmoid_xor_network"):  # 80 MB, and 100,000 levels deep
         assert got[gid] == 0, gid
-    assert got["test_train_perceptron_separable"] == correct["test_train_perceptron_separable"] > 0  # it went on
+    for gid in ("test_perceptron_predict", "test_train_perceptron_separable"):
+        assert got[gid] == correct[gid] > 0, gid  # the rest of the notebook was graded as usual
 
 
 def test_feedback_leaks_no_hidden_test_and_no_student_text(attacked):
@@ -176,8 +178,9 @@ def test_feedback_leaks_no_hidden_test_and_no_student_text(attacked):
 
 
 def test_the_stack_and_the_disk_hold_no_hidden_test(attacked):
-    assert "LEAKMARK" in attacked["seen"]["stack-reader"]  # it ran, and found only its own frames
-    assert not any(line in attacked["seen"]["stack-reader"] for line in Lab.load(LAB).secret_lines() if len(line) > 20)
+    # the stack reader found no reference implementation to call (it would have scored) ...
+    assert set(points(attacked, "stack-reader").values()) == {0}
+    # ... and the disk reader no notebook with a solution or a hidden test, no grader process
     found = re.search(r"FOUND(\[.*?\])", attacked["seen"]["disk-reader"])
     assert found and found.group(1) == "[]", attacked["seen"]["disk-reader"][-2000:]
 
@@ -202,7 +205,8 @@ def test_the_sandbox_shows_nothing_of_the_host(attacked):
 
 def test_the_sandbox_is_read_only_outside_home_and_bounded(attacked):
     seen = snooped(attacked)
-    assert seen["pth"] in ("OSError", "PermissionError", "FileNotFoundError"), seen["pth"]
+    for name in ("pth", "root fs", "grader home"):
+        assert seen[name] in ("OSError", "PermissionError", "FileNotFoundError"), (name, seen[name])
     assert seen["data write"] in ("OSError", "PermissionError"), seen["data write"]
     assert seen["repo data write"] in ("OSError", "PermissionError", "FileNotFoundError"), seen["repo data write"]
     assert seen["startup"] == "written"  # its own throw-away HOME ...
@@ -258,6 +262,6 @@ def test_a_crash_costs_only_the_checks_that_need_it(attacked):
     row = attacked["rows"]["suicide"]
     assert row["status"] == "kernel died" and "the kernel crashed" in row["notes"], row
     got, correct = points(attacked, "suicide"), points(attacked, "correct")
-    assert got["test_sigmoid_xor_network"] == 0
-    for gid in ("test_perceptron_predict", "test_train_perceptron_separable", "test_build_xor_model"):
-        assert got[gid] == correct[gid] > 0, gid  # plain nbgrader zeroes the whole notebook here
+    assert got["test_xor_from_gates"] == 0
+    for gid in ("test_perceptron_predict", "test_train_perceptron_separable", "test_sigmoid_xor_network"):
+        assert got[gid] == correct[gid] > 0, gid  # before and after the crash: plain nbgrader zeroes them all

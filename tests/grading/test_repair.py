@@ -15,6 +15,7 @@ from nbgrader.utils import is_grade, is_solution
 from autograder import course, samples
 from autograder.grading import repair
 from autograder.grading.repair import InvalidSubmission
+from autograder.lab import Lab
 
 LAB = "01_xor_mlp"
 
@@ -340,9 +341,7 @@ def fabricate_lab(root):
     """A copy of lab 01 as lab 99_fake whose answers, names and grade_ids are all different."""
     answers = course.nbgrader_cells(samples.blank(LAB), "solution")
     names = set(answers) | set(graded_ids())
-    for gid_, cell in course.nbgrader_cells(course.read_notebook(course.SOLUTIONS / LAB / "xor_mlp.ipynb"),
-                                            "solution").items():
-        names |= repair.defined_names(cell.source)
+    names |= Lab.load(LAB).answer_names
     pattern = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
     for kind in ("solutions", "labs"):
         shutil.copytree(getattr(course, kind.upper()) / LAB, root / kind / LAB)
