@@ -3,8 +3,9 @@
     python benchmarks/xor.py [--deck-runs 1] [--seeds 20]
 
 Prints (1) the wall time of the deck's recipe exactly as the deck writes it (10,000 epochs of
-`fit` on 4 samples; minutes), the lab's recipe, and the ratio; (2) how many of SEEDS seeds reach
-100% accuracy with each recipe. For (2) the deck's recipe runs the same mathematics (10,000 Adam
+`fit` on 4 samples; minutes), the lab's recipe, and the ratio; (2) what the deck's last lines do on
+Keras 3 (`evaluate` returns [loss, accuracy], so its `print(f"{accuracy * 100:.2f}")` raises); (3) how
+many of SEEDS seeds reach 100% accuracy with each recipe. For (2) the deck's recipe runs the same mathematics (10,000 Adam
 steps on the 4 samples, in order) with fewer Python round trips, so it finishes in about a minute.
 The lab's recipe is read from the lab 01 master notebook, so this times exactly what students build.
 """
@@ -46,6 +47,16 @@ def deck_model():
     return model
 
 
+def deck_script_ending(model):
+    """The deck's evaluate-and-print lines, verbatim; returns what happened, as text."""
+    accuracy = model.evaluate(X, y, verbose=0)
+    try:
+        print(f"Accuracy: {accuracy * 100:.2f}%")
+    except TypeError as error:
+        return f"evaluate returned {type(accuracy).__name__} {accuracy}; the deck's print raised TypeError: {error}"
+    return "the deck's print ran"
+
+
 def solved(model):
     return bool(((model.predict(X, verbose=0) > 0.5).astype(int) == y).all())
 
@@ -55,7 +66,9 @@ def time_deck(seed):
     start = time.perf_counter()
     model = deck_model()
     model.fit(X, y, epochs=10000, verbose=0)
-    return time.perf_counter() - start, solved(model)
+    seconds = time.perf_counter() - start
+    print(f"deck recipe, seed {seed}, its last lines on Keras 3: {deck_script_ending(model)}")
+    return seconds, solved(model)
 
 
 def time_lab(seed, build, train):
