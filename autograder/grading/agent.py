@@ -10,8 +10,8 @@ Wire: frames of a 4-byte big-endian length and UTF-8 JSON, on a Unix socket the 
   {"$t": "tuple", "v": [...]}            {"$t": "dict", "k": [...], "v": [...]}
   {"$t": "nd", "d": "<f8", "s": [2, 3], "b": base64, "scalar": false}   numeric or bool arrays only
   {"$t": "ref", "side": "s"|"c", "id": n, "mro": [[module, qualname], ...]}   an object left where it lives
-  {"$t": "keras_model", "model": {config, weights, compile}}   a Keras model, both ways (the student's
-  side adds "ref", its handle); {"$t": "keras_history", "history", "params"} likewise
+  {"$t": "keras_model", "model": {config, weights, compile, optimizer, history}}   a Keras model, both ways (the
+  student's side adds "ref", its handle); {"$t": "keras_history", "history", "params", "epoch"} likewise
 Messages: the checker asks {"op": "resolve"|"call"|"getattr"|"getitem"|"len"|"bool"|"iter"|"array"|
 "seed"|"end", ...}; a student call may call back into the checker ({"op": "call"} on a
 "c" reference) before it answers {"op": "return", "value", "mutated", "warnings"} or
@@ -210,12 +210,12 @@ class Agent:
         if keras is not None:
             try:  # a model and a history travel as data too: the checker evaluates its own copy
                 if isinstance(value, keras.Model):
-                    spec = {"config": keras.saving.serialize_keras_object(value), "weights": value.get_weights(),
-                            "compile": value.get_compile_config() if value.compiled else None}
+                    spec = model_spec(value)
                     return {"$t": "keras_model", "model": self.codec.encode(spec), "ref": ref}
                 if isinstance(value, keras.callbacks.History):
                     return {"$t": "keras_history", "history": self.codec.encode(dict(value.history)),
-                            "params": self.codec.encode(dict(value.params or {})), "ref": ref}
+                            "params": self.codec.encode(dict(value.params or {})),
+                            "epoch": self.codec.encode(list(getattr(value, "epoch", []))), "ref": ref}
             except Exception:
                 pass
         return ref
@@ -241,6 +241,7 @@ class Agent:
             history = keras.callbacks.History()
             history.history = self.codec.decode(node["history"], depth + 1)
             history.params = self.codec.decode(node["params"], depth + 1)
+            history.epoch = self.codec.decode(node["epoch"], depth + 1)
             return history
         raise WireError(f"unexpected tag {str(tag)[:20]!r}")
 
@@ -383,14 +384,37 @@ def _seed(seed):
         np.random.seed(seed)
 
 
+def model_spec(model):
+    """A Keras model as data: its config, weights, compile config and optimizer state (step count, moments)."""
+    import keras
+
+    optimizer = getattr(model, "optimizer", None)
+    state = [np.asarray(v) for v in optimizer.variables] if model.compiled and optimizer is not None \
+        and getattr(optimizer, "built", False) else None
+    history = getattr(model, "history", None)  # what fit left on the model: its History
+    logs = {"history": dict(history.history), "params": dict(history.params or {}),
+            "epoch": list(history.epoch)} if isinstance(history, keras.callbacks.History) else None
+    return {"config": keras.saving.serialize_keras_object(model), "weights": model.get_weights(),
+            "compile": model.get_compile_config() if model.compiled else None, "optimizer": state,
+            "history": logs}
+
+
 def rebuild_model(spec):
-    """A Keras model from {"config", "weights", "compile"}: Keras's own deserialisation, safe mode on."""
+    """A Keras model from model_spec's data: Keras's own deserialisation, safe mode on."""
     import keras
 
     model = keras.saving.deserialize_keras_object(spec["config"], safe_mode=True)
     model.set_weights(spec["weights"])
     if spec.get("compile"):
         model.compile_from_config(spec["compile"])
+        if spec.get("optimizer") is not None:
+            model.optimizer.build(model.trainable_variables)
+            for variable, value in zip(model.optimizer.variables, spec["optimizer"]):
+                variable.assign(value)
+    if spec.get("history") is not None:
+        model.history = keras.callbacks.History()
+        model.history.history, model.history.params, model.history.epoch = (
+            spec["history"]["history"], spec["history"]["params"], spec["history"]["epoch"])
     return model
 
 

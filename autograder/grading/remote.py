@@ -109,12 +109,11 @@ class Channel:
         import keras
 
         if isinstance(value, keras.Model):
-            spec = {"config": keras.saving.serialize_keras_object(value), "weights": value.get_weights(),
-                    "compile": value.get_compile_config() if value.compiled else None}
-            return {"$t": "keras_model", "model": self.codec.encode(spec)}
+            return {"$t": "keras_model", "model": self.codec.encode(wire.model_spec(value))}
         if isinstance(value, keras.callbacks.History):
             return {"$t": "keras_history", "history": self.codec.encode(dict(value.history)),
-                    "params": self.codec.encode(dict(value.params or {}))}
+                    "params": self.codec.encode(dict(value.params or {})),
+                    "epoch": self.codec.encode(list(getattr(value, "epoch", [])))}
         if callable(value):
             self.callbacks[id(value)] = value
             return {"$t": "ref", "side": "c", "id": id(value)}
@@ -144,16 +143,16 @@ class Channel:
         """A student's model or history as this process's own object, rebuilt from data; else a handle."""
         import keras
 
-        fields = {"keras_model": {"$t", "model", "ref"}, "keras_history": {"$t", "history", "params", "ref"}}
+        fields = {"keras_model": {"$t", "model", "ref"}, "keras_history": {"$t", "history", "params", "epoch", "ref"}}
         if set(node) != fields[node["$t"]]:
             raise wire.WireError("a malformed Keras object")
         handle = self.codec.decode(node["ref"], depth + 1)
         if node["$t"] == "keras_history":
-            history, params = self.codec.decode(node["history"], depth + 1), self.codec.decode(node["params"], depth + 1)
-            if type(history) is not dict or type(params) is not dict:
+            history, params, epoch = (self.codec.decode(node[key], depth + 1) for key in ("history", "params", "epoch"))
+            if type(history) is not dict or type(params) is not dict or type(epoch) is not list:
                 raise wire.WireError("a malformed Keras history")
             rebuilt = keras.callbacks.History()
-            rebuilt.history, rebuilt.params = history, params
+            rebuilt.history, rebuilt.params, rebuilt.epoch = history, params, epoch
             return rebuilt
         spec = self.codec.decode(node["model"], depth + 1)
         try:

@@ -121,16 +121,18 @@ build_xor_model = train_xor_model = _leak
 '''
 
 DISK_READER = '''
-import glob, os
+import os
 _found = []
-for _root in ("/", "/root", "/home", "/work", "/tmp", "/run", "/course", "/proc"):
-    for _path in glob.glob(_root + "/**/*.ipynb", recursive=True)[:2000]:
-        try:
-            _text = open(_path, errors="replace").read()
-        except OSError:
-            continue
-        if "BEGIN HIDDEN TESTS" in _text or "BEGIN SOLUTION" in _text or "_ref_train" in _text:
-            _found.append(_path)
+for _top, _dirs, _files in os.walk("/"):
+    _dirs[:] = [d for d in _dirs if os.path.join(_top, d) not in ("/proc", "/sys", "/dev", "/usr")]
+    for _name in _files:
+        if _name.endswith((".ipynb", ".py", ".db", ".json")) and "site-packages" not in _top:
+            try:
+                _text = open(os.path.join(_top, _name), errors="replace").read(1 << 20)
+            except OSError:
+                continue
+            if "BEGIN HIDDEN TESTS" in _text or "BEGIN SOLUTION" in _text or "_ref_train" in _text:
+                _found.append(os.path.join(_top, _name))
 for _pid in os.listdir("/proc"):
     if _pid.isdigit():
         try:
