@@ -154,9 +154,11 @@ def check_expected(kept, submissions, work):
 
 
 def _copy_file(source, target):
-    """TARGET becomes a copy of SOURCE (times kept), replaced atomically; nothing when they are one file."""
-    if target.exists() and os.path.samefile(source, target):
-        return
+    """TARGET becomes a copy of SOURCE (times kept), replaced atomically; nothing when it already is one."""
+    if target.exists():
+        old, new = target.stat(), source.stat()
+        if os.path.samefile(source, target) or (old.st_size, old.st_mtime_ns) == (new.st_size, new.st_mtime_ns):
+            return   # the same file, or the copy a previous merge made (rsync's test)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     shutil.copy2(source, tmp)
@@ -164,10 +166,21 @@ def _copy_file(source, target):
 
 
 def _copy_tree(source, target):
+    """TARGET becomes a copy of the folder SOURCE: changed files copied, files SOURCE lacks removed."""
     if target.exists() and os.path.samefile(source, target):
         return
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target)
+    wanted = set()
+    for path in source.rglob("*"):
+        if path.is_file():
+            relative = path.relative_to(source)
+            wanted.add(relative)
+            _copy_file(path, target / relative)
+    for path in sorted(target.rglob("*"), reverse=True):   # files before the folders holding them
+        relative = path.relative_to(target)
+        if path.is_file() and relative not in wanted:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def copy_student(final, lab, found):
@@ -202,7 +215,7 @@ def prune(final, keep):
                 shutil.rmtree(path)
 
 
-def write_gradebook(final, lab, results, db_url):
+def write_gradebook(final, lab, results, db_url, log=print):
     """nbgrader's gradebook (and the nbgrader_config.py that points at it), as `grade` leaves it."""
     template = gradebook.template(lab, final / ".work")
     if db_url is None:
@@ -210,6 +223,8 @@ def write_gradebook(final, lab, results, db_url):
         if not (final / "gradebook.db").exists():
             shutil.copy(template / "gradebook.db", final / "gradebook.db")
     gradebook.ensure_assignment(db_url, lab, template)
+    if len(results) > 100:
+        log(f"recording {len(results)} students in the gradebook (nbgrader: about 0.2 s each)")
     for sid in sorted(results):
         gradebook.record(db_url, lab, results[sid])
     (final / "nbgrader_config.py").write_text(
@@ -237,6 +252,8 @@ def merge(lab_name, folders, final, expect=None, db_url=None, log=print):
                                  f"too to merge into it, or choose a new folder")
     kept, lines = choose(found)
     final.mkdir(parents=True, exist_ok=True)
+    if not (final / REPORT).exists():   # marks FINAL as merge's, even if this run stops half-way
+        (final / REPORT).write_text("merging...\n")
     work = final / ".work"
     work.mkdir(exist_ok=True)
     complete = True
@@ -254,7 +271,7 @@ def merge(lab_name, folders, final, expect=None, db_url=None, log=print):
     for sid in sorted(kept):
         copy_student(final, lab, kept[sid])
     results = {sid: f.result for sid, f in kept.items()}
-    write_gradebook(final, lab, results, db_url)
+    write_gradebook(final, lab, results, db_url, log)
     reports.write_grades(final, lab, results)
     reports.write_summary(final, lab, results)
     counts = {}
