@@ -62,12 +62,13 @@ if [[ -z $mem ]]; then   # each worker: its kernel's limit, plus the checker and
     mem=$(( cpus * (kernel + 1536) ))
 fi
 mkdir -p "$out/slurm"
-export COURSE=$course PYTHON=$python
-array=$(sbatch --parsable --array="0-$((shards - 1))" --cpus-per-task="$cpus" --mem="$mem" --time="$time" \
+# Named explicitly: a site's SBATCH_EXPORT=NONE would otherwise hide them from the jobs.
+jobs_env=(--chdir="$course" --export="ALL,COURSE=$course,PYTHON=$python")
+array=$(sbatch --parsable "${jobs_env[@]}" --array="0-$((shards - 1))" --cpus-per-task="$cpus" --mem="$mem" --time="$time" \
         --output="$out/slurm/grade-%A_%a.out" "${site_options[@]}" "${sbatch_options[@]}" \
         "$here/grade.sbatch" "$lab" "$submissions" "$out" "${grade_options[@]}")
 array=${array%%;*}   # --parsable prints "jobid[;cluster]"
-merge=$(sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes --mem=4096 \
+merge=$(sbatch --parsable "${jobs_env[@]}" --dependency="afterok:$array" --kill-on-invalid-dep=yes --mem=4096 \
         --time="$time" --output="$out/slurm/merge-%j.out" "${site_options[@]}" \
         "$here/merge.sbatch" "$lab" "$submissions" "$out" "$shards")
 merge=${merge%%;*}
