@@ -2,19 +2,25 @@
 import argparse
 import sys
 
-from . import course, demo, export, grade, publish, release
+from . import course, demo, export, grade, merge, publish, release
 
-COMMANDS = {"release": release, "publish": publish, "grade": grade, "export": export, "demo": demo}
+COMMANDS = {"release": release, "publish": publish, "grade": grade, "merge": merge, "export": export,
+            "demo": demo}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def parser():
+    """The command line: one sub-command per module in COMMANDS."""
+    top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
     for name, module in COMMANDS.items():
         module.configure(commands.add_parser(
             name, help=module.__doc__.splitlines()[0], description=module.__doc__,
             formatter_class=argparse.RawDescriptionHelpFormatter))
-    args = parser.parse_args(argv)
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     try:
         return COMMANDS[args.command].run(args)
     except course.CourseError as error:
