@@ -223,14 +223,8 @@ def write_gradebook(final, lab, results, db_url, log=print):
         if not (final / "gradebook.db").exists():
             shutil.copy(template / "gradebook.db", final / "gradebook.db")
     gradebook.ensure_assignment(db_url, lab, template)
-    if len(results) > 100:
-        log(f"recording {len(results)} students in the gradebook (nbgrader: about 0.2 s each)")
-    for sid in sorted(results):
-        gradebook.record(db_url, lab, results[sid])
-    (final / "nbgrader_config.py").write_text(
-        course.CONFIG.read_text() + f"\nc.CourseDirectory.db_url = {db_url!r}\n"
-        "# formgrader renders submissions in the instructor's browser: no live HTML or JavaScript\n"
-        "c.HTMLExporter.sanitize_html = True\n")
+    gradebook.record(db_url, lab, *(results[sid] for sid in sorted(results)))
+    gradebook.write_course_config(final, db_url)
 
 
 def merge(lab_name, folders, final, expect=None, db_url=None, log=print):

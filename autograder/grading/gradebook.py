@@ -13,14 +13,27 @@ from .. import course
 
 
 def template(lab, workdir):
-    """A throw-away course with LAB generated (its gradebook.db holds the assignment); made once."""
+    """A throw-away course with LAB generated (its gradebook.db holds the assignment); made once, also
+    when several graders (shards) share WORKDIR: one of them wins the race, the others use its course."""
     folder = Path(workdir) / f"template-{lab.name}-{lab.version}"
     if not (folder / "gradebook.db").exists():
-        shutil.rmtree(folder, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix="template-", dir=workdir))
         course.new_course(tmp, [lab.name])
-        tmp.rename(folder)
+        try:
+            tmp.rename(folder)
+        except OSError:  # another grader made it meanwhile
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not (folder / "gradebook.db").exists():
+                raise
     return folder
+
+
+def write_course_config(out, db_url):
+    """OUT/nbgrader_config.py: the course, pointing at the gradebook, so formgrader and export work in OUT."""
+    (Path(out) / "nbgrader_config.py").write_text(
+        course.CONFIG.read_text() + f"\nc.CourseDirectory.db_url = {db_url!r}\n"
+        "# formgrader renders submissions in the instructor's browser: no live HTML or JavaScript\n"
+        "c.HTMLExporter.sanitize_html = True\n")
 
 
 def ensure_assignment(db_url, lab, template_folder):
@@ -39,20 +52,21 @@ def ensure_assignment(db_url, lab, template_folder):
     course.generate(template_folder, lab.name, db_url)
 
 
-def record(db_url, lab, result):
-    """Write RESULT's points per graded cell into the gradebook at DB_URL."""
+def record(db_url, lab, *results):
+    """Write each result's points per graded cell into the gradebook at DB_URL (one connection, one commit)."""
     from nbgrader.api import MissingEntry
 
     warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own add_submission
     name = Path(lab.notebook).stem
     with course.gradebook(db_url) as book:
-        book.update_or_create_student(result["student_id"])
-        try:
-            book.find_submission(lab.name, result["student_id"])
-        except MissingEntry:
-            book.add_submission(lab.name, result["student_id"])
-        for gid, points in result["cells"].items():
-            grade = book.find_grade(gid, name, lab.name, result["student_id"])
-            grade.auto_score = points
-            grade.needs_manual_grade = False
+        for result in results:
+            book.update_or_create_student(result["student_id"])
+            try:
+                book.find_submission(lab.name, result["student_id"])
+            except MissingEntry:
+                book.add_submission(lab.name, result["student_id"])
+            for gid, points in result["cells"].items():
+                grade = book.find_grade(gid, name, lab.name, result["student_id"])
+                grade.auto_score = points
+                grade.needs_manual_grade = False
         book.db.commit()

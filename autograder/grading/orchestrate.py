@@ -261,7 +261,8 @@ def grade(lab_name, submissions, out, options, progress=True, log=print):
     if not submissions.exists():
         raise course.CourseError(f"SUBMISSIONS {submissions} does not exist")
     sandbox = Sandbox.prepare(unsafe=options.unsafe)   # fail closed, before any work
-    work = out / ".work"
+    # shards sharing OUT each get their own work folder (zip intake, per-student scratch)
+    work = out / ".work" / (f"shard-{options.shard[0]}-of-{options.shard[1]}" if options.shard else "all")
     work.mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
     subs, notes = intake.intake(submissions, work)
@@ -281,19 +282,15 @@ def grade(lab_name, submissions, out, options, progress=True, log=print):
     with open(out / "logs" / "workers.log", "a") as worker_log, \
             Pool(min(options.workers, max(1, sum(s.path is not None and not s.status for s in todo))),
                  worker_log, options.unsafe, sandbox) as pool:
-        template = gradebook.template(lab, work)
         db_url = options.db_url or f"sqlite:///{out / 'gradebook.db'}"
         if shared_gradebook:
+            template = gradebook.template(lab, out / ".work")
             if not options.db_url and not (out / "gradebook.db").exists():
                 shutil.copy(template / "gradebook.db", out / "gradebook.db")  # the assignment, ready
             gradebook.ensure_assignment(db_url, lab, template)
-            (out / "nbgrader_config.py").write_text(
-                course.CONFIG.read_text() + f"\nc.CourseDirectory.db_url = {db_url!r}\n"
-                "# formgrader renders submissions in the instructor's browser: no live HTML or JavaScript\n"
-                "c.HTMLExporter.sanitize_html = True\n")
-        for r in results.values():  # resumed rows: make sure every output has them
-            if shared_gradebook:
-                gradebook.record(db_url, lab, r)
+            gradebook.write_course_config(out, db_url)
+            gradebook.record(db_url, lab, *results.values())  # resumed rows: make sure every output has them
+        for r in results.values():
             reports.write_feedback(out, lab, r)
         if results:
             log(f"resuming: {len(results)} of {len(subs)} already graded in {out}")

@@ -75,8 +75,11 @@ def kernel_env(threads):
         "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "DL_LABS_DATA": DATA, "NBGRADER_EXECUTION": "autograde",
         "PYTHONWARNINGS": "ignore", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": f"{RUN}/lib", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
-        "IPYTHONDIR": f"{HOME}/.ipython", "TF_FORCE_GPU_ALLOW_GROWTH": "true", "OMP_NUM_THREADS": threads,
+        "IPYTHONDIR": f"{HOME}/.ipython", "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+        "XLA_PYTHON_CLIENT_PREALLOCATE": "false", "OMP_NUM_THREADS": threads,
         "OPENBLAS_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
+        # the GPUs this worker may use (Slurm's, or the instructor's choice), when it was given some
+        **({"CUDA_VISIBLE_DEVICES": os.environ["CUDA_VISIBLE_DEVICES"]} if "CUDA_VISIBLE_DEVICES" in os.environ else {}),
     }
 
 
@@ -135,9 +138,17 @@ def _child_pid(status, proc, timeout=60):
 
 
 def gpu_binds():
-    """bubblewrap arguments that give the kernel this host's NVIDIA GPUs (none on a machine without)."""
-    args = [arg for device in sorted(Path("/dev").glob("nvidia*")) if not device.is_dir()
-            for arg in ("--dev-bind", str(device), str(device))]
+    """bubblewrap arguments that give the kernel this host's NVIDIA GPUs (none on a machine without):
+    the control devices and, when CUDA_VISIBLE_DEVICES names GPUs by number, only those, so that
+    student code cannot reach another worker's GPU by changing the variable."""
+    wanted = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    numbers = set(wanted.split(",")) if wanted and all(p.isdigit() for p in wanted.split(",")) else None
+    args = []
+    for device in sorted(Path("/dev").glob("nvidia*")):
+        number = device.name[len("nvidia"):]
+        if device.is_dir() or (numbers is not None and number.isdigit() and number not in numbers):
+            continue
+        args += ["--dev-bind", str(device), str(device)]
     for folder in ("/usr/local/nvidia", "/usr/local/cuda"):  # drivers and CUDA outside /usr (containers)
         if args and Path(folder).is_dir():
             args += ["--ro-bind", folder, folder]
@@ -232,6 +243,7 @@ class Sandbox:
             # not be able to traverse their parents (a Python under /root, a venv in a 0700 home).
             sources = {os.path.realpath(p): os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)}
             sources[str(course.DATA.resolve())] = DATA
+            links = {p: os.path.realpath(p) for p in (sys.prefix, sys.base_prefix) if os.path.realpath(p) != p}
             script = []
             if self.uid is not None:
                 stage = f"{workdir}/stage"
@@ -259,6 +271,8 @@ class Sandbox:
                     args += ["--ro-bind", shared, shared]
             for source, target in sources.items():
                 args += ["--ro-bind", source, target]
+            for link, target in links.items():  # a symlinked venv: the kernel is started by that name
+                args += ["--symlink", target, link]
             size = str(limits.disk_mb << 20)
             args += ["--proc", "/proc", "--dev", "/dev"] + gpu_binds()
             args += ["--size", size, "--tmpfs", "/tmp", "--size", size,
