@@ -93,7 +93,7 @@ class StudentKernel:
             client.start_channels(hb=False)
             self.client, self._handles = client, list(handles.values())
             self._wait_for_ready()
-            boot = self.run_cell(f"import autograder_agent\nautograder_agent.listen('{sandboxing.RUN}/sockets/agent')",
+            boot = self.run_cell(f"import autograder_agent\nautograder_agent.listen({self.launched.run_dir + '/sockets/agent'!r})",
                                  timeout=60, store_history=False)
             if boot.status != "ok":
                 raise KernelGone("crash", "the grader's agent did not start in the kernel")

@@ -91,6 +91,7 @@ class Launched:
     cgroup: object          # cgroups.Cgroup or None
     workdir: str            # host folder to delete afterwards
     status: object = None   # bubblewrap's status pipe, open while the sandbox lives
+    run_dir: str = RUN      # RUN as the kernel sees it (the host folder itself without a sandbox)
 
     def open_socket(self, name):
         """An O_PATH, O_NOFOLLOW handle on the kernel's socket NAME, or None if it is not (yet) a socket."""
@@ -336,4 +337,4 @@ class Sandbox:
                    MPLCONFIGDIR=f"{workdir}/matplotlib", IPYTHONDIR=f"{workdir}/ipython")
         proc = subprocess.Popen([translate(a) for a in argv], stdin=subprocess.DEVNULL, stdout=stdout,
                                 stderr=stderr, env=env, cwd=workdir, start_new_session=True)
-        return Launched(proc, f"{workdir}/sockets", None, workdir)
+        return Launched(proc, f"{workdir}/sockets", None, workdir, run_dir=workdir)
