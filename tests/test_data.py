@@ -31,6 +31,27 @@ def test_data_file_sha256_matches_the_script_and_readme(recipe):
     assert recipe["TARBALL_SHA256"] in readme, "data/README.md does not state the source tarball's SHA-256"
 
 
+def test_every_lab_that_downloads_the_subset_checks_its_hash_and_the_students_repository(recipe):
+    """A lab opened alone (Colab) downloads the subset from the students' repository and checks it."""
+    import re
+
+    from autograder import students
+    from autograder.lab import Lab
+
+    slug, branch = students.repository()
+    expected_url = f"https://raw.githubusercontent.com/{slug}/{branch}/data/{SUBSET.name}"
+    checked = 0
+    for lab in course.lab_names():
+        source = "\n".join(cell.source for cell in Lab.load(lab).master.cells)
+        url = re.search(r'MNIST_SUBSET_URL = "([^"]+)"', source)
+        digest = re.search(r'MNIST_SUBSET_SHA256 = "([0-9a-f]+)"', source)
+        if url or digest:
+            assert url and url.group(1) == expected_url, f"{lab}: MNIST_SUBSET_URL should be {expected_url}"
+            assert digest and digest.group(1) == recipe["OUTPUT_SHA256"], f"{lab}: MNIST_SUBSET_SHA256 is not the file's"
+            checked += 1
+    assert checked >= 1, "lab 05 downloads the subset when it is not on disk"
+
+
 def test_data_arrays_match_recorded_content_hash(recipe, arrays):
     assert recipe["content_sha256"](arrays) == recipe["CONTENT_SHA256"]
 

@@ -9,6 +9,7 @@ Wire: frames of a 4-byte big-endian length and UTF-8 JSON, on a Unix socket the 
 (the checker connects). Values are JSON scalars and lists plus tagged objects:
   {"$t": "tuple", "v": [...]}            {"$t": "dict", "k": [...], "v": [...]}
   {"$t": "nd", "d": "<f8", "s": [2, 3], "b": base64, "scalar": false}   numeric or bool arrays only
+  {"$t": "rng", "state": {...}}          a numpy Generator (numpy's own bit generators), by its state
   {"$t": "ref", "side": "s"|"c", "id": n, "mro": [[module, qualname], ...]}   an object left where it lives
   {"$t": "keras_model", "model": {config, weights, compile, optimizer, history}}   a Keras model, both ways (the
   student's side adds "ref", its handle); {"$t": "keras_history", "history", "params", "epoch"} likewise
@@ -94,6 +95,8 @@ class Codec:
             if kind is dict:
                 return {"$t": "dict", "k": [self.encode(k, depth + 1) for k in value],
                         "v": [self.encode(v, depth + 1) for v in value.values()]}
+        if isinstance(value, np.random.Generator):  # a seeded random stream: its state is data
+            return {"$t": "rng", "state": self.encode(value.bit_generator.state, depth + 1)}
         if isinstance(value, (np.ndarray, np.generic)):
             array = np.asarray(value)
             if array.dtype.kind in "biufc" and not array.dtype.fields and array.ndim <= MAX_NDIM:
@@ -125,6 +128,8 @@ class Codec:
             return dict(zip(keys, (self.decode(v, depth + 1) for v in node["v"])))
         if tag == "nd":
             return decode_array(node)
+        if tag == "rng" and set(node) == {"$t", "state"}:
+            return decode_generator(self.decode(node["state"], depth + 1))
         return self.incoming(node, depth)
 
 
@@ -157,6 +162,22 @@ def decode_array(node):
         raise WireError("an array whose data does not match its shape and dtype")
     array = np.frombuffer(raw, dtype=dt).reshape(shape).astype(dt.newbyteorder("="), copy=True)
     return array[()] if scalar else array
+
+
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def decode_generator(state):
+    """A numpy Generator in STATE (its bit generator's state dict), for one of numpy's own bit generators."""
+    name = state.get("bit_generator") if type(state) is dict else None
+    if name not in BIT_GENERATORS:
+        raise WireError("a random generator of an unknown kind")
+    bit_generator = getattr(np.random, name)()
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as error:
+        raise WireError(f"a random generator with an invalid state ({type(error).__name__})") from None
+    return np.random.Generator(bit_generator)
 
 
 def class_path(value):
@@ -351,6 +372,8 @@ def _plain_container(value, depth=0):
         return False
     if isinstance(value, np.ndarray):
         return value.dtype.kind in "biufc"
+    if isinstance(value, np.random.Generator):  # drawing from it advances its state
+        return True
     if type(value) in (list, tuple):
         return all(_plain_container(v, depth + 1) or _scalar(v) for v in value)
     if type(value) is dict:

@@ -68,6 +68,9 @@ def replay_warnings(items):
 
 def _apply_mutation(original, new):
     """Copy what the student's call did to an argument back into the checker's object, in place."""
+    if isinstance(original, np.random.Generator) and isinstance(new, np.random.Generator):
+        original.bit_generator.state = new.bit_generator.state  # the draws the student's code took
+        return original
     if isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
         if original.flags.writeable and original.shape == new.shape:
             original[...] = new

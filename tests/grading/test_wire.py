@@ -53,6 +53,16 @@ class LyingFloat(float):
         return True
 
 
+def test_a_random_generator_crosses_as_its_state_and_its_draws_come_back():
+    generator = np.random.default_rng(3)
+    copy = roundtrip(generator)
+    assert type(copy) is np.random.Generator and np.array_equal(copy.random(4), np.random.default_rng(3).random(4))
+    remote._apply_mutation(generator, copy)  # the student drew 4 numbers: the check's generator moves on too
+    assert generator.random() == np.random.default_rng(3).random(5)[-1]
+    with pytest.raises(wire.WireError, match="unknown kind"):
+        checker_codec().codec.decode({"$t": "rng", "state": {"bit_generator": "os.system", "state": {}}})
+
+
 def test_subclasses_lose_their_lies():
     array = roundtrip(np.zeros(3).view(Liar))
     assert type(array) is np.ndarray and not (array == np.ones(3)).any()
