@@ -60,7 +60,8 @@ def test_a_random_generator_crosses_as_its_state_and_its_draws_come_back():
     remote._apply_mutation(generator, copy)  # the student drew 4 numbers: the check's generator moves on too
     assert generator.random() == np.random.default_rng(3).random(5)[-1]
     with pytest.raises(wire.WireError, match="unknown kind"):
-        checker_codec().codec.decode({"$t": "rng", "state": {"bit_generator": "os.system", "state": {}}})
+        state = student_codec().encode({"bit_generator": "os.system", "state": {}})
+        checker_codec().codec.decode({"$t": "rng", "state": state})
 
 
 def test_subclasses_lose_their_lies():
