@@ -23,10 +23,11 @@ LABS = course.lab_names()
 MUTANTS = [(lab, name) for lab in LABS for name in samples.load_mutants(lab)]
 
 
-def per_lab(values, key=lambda value: value):
+def per_lab(values, key=lambda value: value, slow=False):
     """Parametrize VALUES so that one lab's tests share an xdist worker (and its grading runs)."""
-    return [pytest.param(v, marks=pytest.mark.xdist_group(key(v)), id=str(v) if isinstance(v, str) else "-".join(v))
-            for v in values]
+    marks = [pytest.mark.slow] if slow else []
+    return [pytest.param(v, marks=[pytest.mark.xdist_group(key(v))] + marks,
+                         id=str(v) if isinstance(v, str) else "-".join(v)) for v in values]
 
 
 def max_points(lab):
@@ -202,19 +203,19 @@ def graded(tmp_path_factory):
     return grade
 
 
-@pytest.mark.parametrize("lab", per_lab(LABS))
+@pytest.mark.parametrize("lab", per_lab(LABS, slow=True))
 def test_correct_submission_gets_full_marks(lab, graded):
     for grader in ("nbgrader", "grader"):
         assert graded(lab)[grader]["correct"] == max_points(lab), grader
 
 
-@pytest.mark.parametrize("lab", per_lab(LABS))
+@pytest.mark.parametrize("lab", per_lab(LABS, slow=True))
 def test_blank_submission_gets_zero(lab, graded):
     for grader in ("nbgrader", "grader"):
         assert graded(lab)[grader]["blank"] == {gid: 0 for gid in max_points(lab)}, grader
 
 
-@pytest.mark.parametrize("lab", per_lab(LABS))
+@pytest.mark.parametrize("lab", per_lab(LABS, slow=True))
 def test_the_grader_agrees_with_nbgrader_on_honest_work(lab, graded):
     """Equal on honest work: every cell of every sample student, plain nbgrader vs the split executor."""
     scores = graded(lab)
@@ -238,7 +239,7 @@ def test_every_graded_cell_has_a_mutant(lab):
     assert caught == set(model.tests), f"{lab}: no mutant fails {sorted(set(model.tests) - caught)}"
 
 
-@pytest.mark.parametrize("lab_mutant", per_lab(MUTANTS, key=lambda v: v[0]))
+@pytest.mark.parametrize("lab_mutant", per_lab(MUTANTS, key=lambda v: v[0], slow=True))
 def test_mutant_loses_exactly_its_cells(lab_mutant, graded):
     lab, name = lab_mutant
     spec = samples.load_mutants(lab)[name]

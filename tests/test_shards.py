@@ -525,6 +525,7 @@ def sample_class(folder):
 
 
 @pytest.mark.xdist_group("slurm")
+@pytest.mark.slow
 def test_slurm_array_and_merge_equal_one_machine(slurm, tmp_path):
     submissions, out, one = tmp_path / "submissions", tmp_path / "out", tmp_path / "one"
     students = sample_class(submissions)

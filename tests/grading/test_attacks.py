@@ -23,7 +23,7 @@ from tests.conftest import assert_no_secret, cells, feedback, grade_cli, max_poi
 from tests.grading import attacks
 
 LAB = "01_xor_mlp"
-pytestmark = [pytest.mark.xdist_group("attacks"),
+pytestmark = [pytest.mark.xdist_group("attacks"), pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's cgroups need root here (CI runs as root)")]
 DATA = course.DATA / "mnist_subset.npz"
 

@@ -26,6 +26,7 @@ from tests.conftest import (CELL_TIMEOUT, assert_no_secret, cells, feedback, gra
 LAB = "01_xor_mlp"
 pytestmark = pytest.mark.xdist_group("grade")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's cgroups need root here (CI runs as root)")
+slow = pytest.mark.slow
 
 
 def other_lab_notebook():
@@ -80,6 +81,7 @@ def test_help_says_how_ids_are_read(capsys):
 
 
 @needs_root
+@slow
 def test_every_submission_gets_a_row_and_exit_0(graded):
     proc = graded["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -91,6 +93,7 @@ def test_every_submission_gets_a_row_and_exit_0(graded):
 
 
 @needs_root
+@slow
 def test_correct_blank_and_mutant_scores(graded):
     rows_, full = graded["rows"], max_points(LAB)
     assert rows_["12345"]["status"] == "graded" and cells(rows_["12345"], LAB) == full
@@ -101,6 +104,7 @@ def test_correct_blank_and_mutant_scores(graded):
 
 
 @needs_root
+@slow
 def test_colab_edited_notebook_is_repaired_and_graded(graded):
     row = graded["rows"]["dave"]
     assert row["status"] == "graded" and row["notes"].startswith("repaired: "), row
@@ -108,6 +112,7 @@ def test_colab_edited_notebook_is_repaired_and_graded(graded):
 
 
 @needs_root
+@slow
 def test_bad_input_gets_a_clear_status(graded):
     rows_ = graded["rows"]
     for student in ("empty", "garbage", "v3", "other"):
@@ -125,6 +130,7 @@ def test_bad_input_gets_a_clear_status(graded):
 
 
 @needs_root
+@slow
 def test_results_record_what_the_lms_export_needs(graded):
     result = json.loads((graded["out"] / "results" / "12345.json").read_text())
     assert result["lms"] == {"system": "canvas", "late": True, "name": "smithalice", "submission_id": "67890"}
@@ -133,6 +139,7 @@ def test_results_record_what_the_lms_export_needs(graded):
 
 
 @needs_root
+@slow
 def test_feedback_never_shows_hidden_tests_or_solutions(graded):
     folder = graded["out"] / "feedback"
     assert {p.stem for p in folder.glob("*.html")} == set(graded["rows"])
@@ -141,6 +148,7 @@ def test_feedback_never_shows_hidden_tests_or_solutions(graded):
 
 
 @needs_root
+@slow
 def test_feedback_says_why_and_which_protections_applied(graded):
     blank = feedback(graded["out"], "2001")
     assert "Your code raised NotImplementedError" in blank and "failed" in blank and "0 / 15" in blank
@@ -152,6 +160,7 @@ def test_feedback_says_why_and_which_protections_applied(graded):
 
 
 @needs_root
+@slow
 def test_summary_csv_and_plot(graded):
     out = graded["out"]
     summary = list(csv.DictReader(open(out / "summary.csv")))
@@ -165,6 +174,7 @@ def test_summary_csv_and_plot(graded):
 
 
 @needs_root
+@slow
 def test_results_are_in_nbgraders_gradebook(graded):
     from nbgrader.api import Gradebook
 
@@ -181,6 +191,7 @@ def test_results_are_in_nbgraders_gradebook(graded):
 # ------------------------------------------------------------------------------------ resume
 
 @needs_root
+@slow
 def test_rerun_grades_only_what_is_missing(graded, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(graded["out"], out)
@@ -199,6 +210,7 @@ def test_rerun_grades_only_what_is_missing(graded, tmp_path):
 
 
 @needs_root
+@slow
 def test_interrupted_run_resumes(tmp_path):
     src, out = tmp_path / "src", tmp_path / "out"
     write(src / "first.ipynb", samples.blank(LAB))
@@ -224,6 +236,7 @@ def test_interrupted_run_resumes(tmp_path):
 
 
 @needs_root
+@slow
 def test_notebook_time_limit_costs_one_student_and_the_next_is_graded(tmp_path):
     loop = samples.answered(LAB, {"perceptron_predict": demo.LOOP})
     write(tmp_path / "src" / "a-loop.ipynb", loop)       # graded first: its notebook runs out of time ...
@@ -237,6 +250,7 @@ def test_notebook_time_limit_costs_one_student_and_the_next_is_graded(tmp_path):
 
 
 @needs_root
+@slow
 def test_cpu_time_limit_counts_every_process(tmp_path):
     burner = samples.blank(LAB)
     burner.cells.insert(2, nbformat.v4.new_code_cell(
@@ -250,6 +264,7 @@ def test_cpu_time_limit_counts_every_process(tmp_path):
 
 
 @needs_root
+@slow
 def test_db_option_puts_the_grades_in_that_gradebook(tmp_path):
     from nbgrader.api import Gradebook
 
@@ -305,6 +320,7 @@ def test_a_bad_shard_is_an_error(tmp_path, capsys):
 
 
 @needs_root
+@slow
 def test_a_folder_without_notebooks_says_so(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "notes.txt").write_text("no notebook here")
@@ -317,6 +333,7 @@ def test_a_folder_without_notebooks_says_so(tmp_path):
 # ------------------------------------------------------------------------------------ demo
 
 @needs_root
+@slow
 def test_demo_grades_the_sample_class(tmp_path):
     proc = run_cli("demo", "--labs", LAB, "--out", tmp_path, "--timeout", "30", "--workers", "2")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
