@@ -174,22 +174,53 @@ def test_release_leaks_no_solution_or_hidden_test(lab):
 
 # ------------------------------------------------------------------------------------------ grading
 
+def mutant_groups(lab, size=4):
+    """The lab's mutants packed into notebooks of up to SIZE, each on its own answer cell and with
+    failing cells no other mutant of its notebook declares: [[mutant name, ...], ...], every mutant once.
+
+    Plain nbgrader is slow per notebook; it grades these combined notebooks (beside the correct and
+    the blank one), the split executor grades them too, and the two must agree cell by cell. Each
+    mutant alone is graded by the split executor (test_mutant_loses_exactly_its_cells)."""
+    groups = []
+    for name, spec in samples.load_mutants(lab).items():
+        for group in groups:
+            if len(group["names"]) < size and spec["cell"] not in group["cells"] \
+                    and not set(spec["fails"]) & group["fails"]:
+                break
+        else:
+            group = {"names": [], "cells": set(), "fails": set()}
+            groups.append(group)
+        group["names"].append(name)
+        group["cells"].add(spec["cell"])
+        group["fails"] |= set(spec["fails"])
+    return [group["names"] for group in groups]
+
+
+def combined(lab, names):
+    mutants = samples.load_mutants(lab)
+    return samples.answered(lab, {mutants[name]["cell"]: mutants[name]["source"] for name in names})
+
+
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
-    """graded(lab) -> {"nbgrader": scores, "grader": scores}, scores = {student: {test cell: points}}.
+    """graded(lab) -> {"nbgrader": scores, "grader": scores, "status": ...}, scores = {student: {cell: points}}.
 
-    The lab's sample class graded once by plain `nbgrader autograde` (tests in the student's kernel)
-    and once by `grade` (tests in the checker process, the notebook in its sandbox)."""
+    By the split executor (`grade`: tests in the checker process, the notebook in its sandbox): the
+    correct and the blank submission, every mutant alone and every combined-mutant notebook. By
+    plain `nbgrader autograde` (tests in the student's kernel): the correct, the blank and every
+    combined-mutant notebook."""
     cache = {}
 
     def grade(lab):
         if lab not in cache:
-            students = {"correct": samples.answered(lab), "blank": samples.blank(lab)}
-            students.update({f"mutant-{name}": samples.mutant(lab, name) for name in samples.load_mutants(lab)})
+            both = {"correct": samples.answered(lab), "blank": samples.blank(lab)}
+            both.update({f"group-{n}": combined(lab, names) for n, names in enumerate(mutant_groups(lab))})
+            alone = {f"mutant-{name}": samples.mutant(lab, name) for name in samples.load_mutants(lab)}
             root = course.new_course(tmp_path_factory.mktemp(f"{lab}-nbgrader"), [lab])
             folder = tmp_path_factory.mktemp(f"{lab}-class")
-            for student, nb in students.items():
+            for student, nb in both.items():
                 course.submit(root, lab, student, nb)
+            for student, nb in {**both, **alone}.items():
                 write(folder / f"{student}.ipynb", nb)
             course.autograde(root, lab)
             options = orchestrate.Options(workers=1, cell_timeout=300, memory_mb=3000)
@@ -217,13 +248,18 @@ def test_blank_submission_gets_zero(lab, graded):
 
 @pytest.mark.parametrize("lab", per_lab(LABS, slow=True))
 def test_the_grader_agrees_with_nbgrader_on_honest_work(lab, graded):
-    """Equal on honest work: every cell of every sample student, plain nbgrader vs the split executor."""
+    """Equal on honest work: correct, blank and every mutant (in combined notebooks), cell by cell,
+    plain nbgrader vs the split executor; and each combined notebook loses exactly its mutants' cells."""
     scores = graded(lab)
-    assert set(scores["grader"]) == set(scores["nbgrader"])
     differ = {sid: {gid: (points, scores["grader"][sid][gid]) for gid, points in cells.items()
                     if scores["grader"][sid][gid] != points}
               for sid, cells in scores["nbgrader"].items()}
     assert not any(differ.values()), {sid: d for sid, d in differ.items() if d}
+    mutants = samples.load_mutants(lab)
+    for n, names in enumerate(mutant_groups(lab)):
+        fails = {gid for name in names for gid in mutants[name]["fails"]}
+        expected = {gid: 0 if gid in fails else points for gid, points in max_points(lab).items()}
+        assert scores["nbgrader"][f"group-{n}"] == expected, names
     assert set(scores["status"].values()) == {"graded"}, scores["status"]
 
 
