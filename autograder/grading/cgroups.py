@@ -133,19 +133,8 @@ class Hierarchy:
         """Kill what is left in the cgroups named PREFIX* and remove them (a killed worker's)."""
         for base in self.bases.values():
             for folder in sorted(p for p in base.glob(f"{prefix}*") if p.is_dir()):
-                for pid in (folder / "cgroup.procs").read_text().split() if (folder / "cgroup.procs").exists() else []:
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except (ProcessLookupError, ValueError):
-                        pass
-                for _ in range(50):
-                    try:
-                        folder.rmdir()
-                        break
-                    except FileNotFoundError:
-                        break
-                    except OSError:
-                        time.sleep(0.02)
+                _kill_members(folder)
+                _remove(folder)
 
 
 class Cgroup:
@@ -187,11 +176,7 @@ class Cgroup:
         return [str(folder / "cgroup.procs") for folder in self.folders.values()]
 
     def pids(self):
-        folder = self.folders.get("" if self.version == 2 else "pids") or next(iter(self.folders.values()))
-        try:
-            return [int(p) for p in (folder / "cgroup.procs").read_text().split()]
-        except OSError:
-            return []
+        return _members(self.folders.get("" if self.version == 2 else "pids") or next(iter(self.folders.values())))
 
     def _read(self, controller, v1_name, v2_name):
         path = self._file(controller, v1_name, v2_name)
@@ -238,26 +223,44 @@ class Cgroup:
                 _write(self.folders[""] / "cgroup.kill", 1)
             except OSError:
                 pass
-        for _ in range(100):
-            pids = self.pids()
-            if not pids:
-                return True
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.02)
+        for folder in self.folders.values():
+            _kill_members(folder)
         return not self.pids()
 
     def remove(self):
         self.kill_all()
         for folder in self.folders.values():
-            for _ in range(50):
-                try:
-                    folder.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.02)
+            _remove(folder)
+
+
+def _members(folder):
+    try:
+        return [int(pid) for pid in (folder / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _kill_members(folder, tries=100):
+    """SIGKILL the processes of the cgroup FOLDER until it is empty (a fork can race one round)."""
+    for _ in range(tries):
+        pids = _members(folder)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
+
+
+def _remove(folder):
+    """rmdir the (empty) cgroup FOLDER, waiting briefly for the kernel to let its dead processes go."""
+    for _ in range(50):
+        try:
+            folder.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
