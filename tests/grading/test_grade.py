@@ -65,6 +65,8 @@ def graded(tmp_path_factory):
                 info = zipfile.ZipInfo(path.relative_to(src).as_posix(), time.localtime(path.stat().st_mtime)[:6])
                 z.writestr(info, path.read_bytes())
         z.writestr("../../escape.ipynb", nbformat.writes(samples.blank(LAB)))
+        z.writestr("x" * 300 + ".ipynb", nbformat.writes(samples.blank(LAB)))          # a very long name
+        z.writestr("bomb.ipynb", b"\0" * (21 << 20), compress_type=zipfile.ZIP_DEFLATED)  # 21 MB of zeros
     start = time.monotonic()
     proc = grade_cli(LAB, archive, out)
     print(f"graded the class in {time.monotonic() - start:.0f} s")
@@ -85,11 +87,13 @@ def test_help_says_how_ids_are_read(capsys):
 def test_every_submission_gets_a_row_and_exit_0(graded):
     proc = graded["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
+    long_id = next(sid for sid in graded["rows"] if sid.startswith("xxx"))
+    assert len(long_id) <= 64 and graded["rows"][long_id]["status"] == "graded"  # shortened, graded, not fatal
     assert set(graded["rows"]) == {"12345", "2001", "2002", "rep1", "dave", "erin", "Zoë", "Zoé", "other", "empty",
-                                   "garbage", "v3", "3003"}
+                                   "garbage", "v3", "3003", "bomb", long_id}
     header = next(csv.reader(open(graded["out"] / "grades.csv")))
     assert header == ["student_id", "lab", "score", "max_score", "status", "notes", "protections"] + list(max_points(LAB))
-    assert re.search(r"\b13/13\b", proc.stderr) and re.search(r"\d\d:\d\d<\d\d:\d\d", proc.stderr)  # progress
+    assert re.search(r"\b15/15\b", proc.stderr) and re.search(r"\d\d:\d\d<\d\d:\d\d", proc.stderr)  # progress
 
 
 @needs_root
@@ -121,6 +125,7 @@ def test_bad_input_gets_a_clear_status(graded):
     assert rows_["empty"]["notes"] == "empty file"
     assert "looks like" in rows_["other"]["notes"]
     assert rows_["3003"]["status"] == "missing notebook"
+    assert rows_["bomb"]["status"] == "invalid notebook" and "larger than 20 MB" in rows_["bomb"]["notes"]
     assert rows_["erin"]["notes"].startswith("duplicate id: graded b/erin.ipynb, ignored a/erin.ipynb")
     assert cells(rows_["erin"], LAB) == max_points(LAB)
     out = graded["proc"].stdout
@@ -200,7 +205,7 @@ def test_rerun_grades_only_what_is_missing(graded, tmp_path):
     (out / "results" / "2001.json").unlink()
     proc = grade_cli(LAB, graded["zip"], out)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "resuming: 11 of 13 already graded" in proc.stdout
+    assert "resuming: 13 of 15 already graded" in proc.stdout
     after = {p.name: p.read_text() for p in (out / "results").glob("*.json")}
     assert set(after) == set(before)
     for name, text in before.items():
