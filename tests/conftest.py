@@ -74,3 +74,22 @@ def assert_no_secret(text, lab, where):
 
 def needs_root():
     return pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox's cgroups need root here (CI runs as root)")
+
+
+UNGROUPED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Fail closed when `--dist loadgroup` would not group: the suite's session fixtures (a lab's class,
+    the attack class) would be graded once per worker, doubling the suite's time. pytest-xdist marks
+    a grouped test by suffixing its node id with @group, which pytest 9.2 ignores (pytest 8.4 works)."""
+    if getattr(config.option, "loadgroup", False):  # set on xdist workers under --dist loadgroup
+        for item in items:
+            item.stash[UNGROUPED] = bool(item.get_closest_marker("xdist_group")) and "@" not in item.nodeid
+
+
+def pytest_runtest_setup(item):
+    if item.stash.get(UNGROUPED, False):
+        pytest.fail(f"pytest-xdist cannot keep this test's xdist_group on one worker with pytest "
+                    f"{pytest.__version__}: install the versions in requirements.txt", pytrace=False)

@@ -3,9 +3,11 @@
 For each lab: the master has no outputs, follows the lab skeleton, and its checks use trusted names
 only (what locked cells and answer cells define); the release is fresh and leaks no solution or
 hidden test. Its sample class (a correct submission, a blank one and every mutant in
-tests/mutants/<lab>.py) is graded twice: by plain in-kernel `nbgrader autograde` and by the
-grader's split executor (`grade`). The correct one gets full marks, the blank one zero, each mutant
-loses exactly the cells it declares, and the two graders agree on every cell of every student.
+tests/mutants/<lab>.py, packed into notebooks whose mutants no check sees together) is graded
+twice: by plain in-kernel `nbgrader autograde` and by the grader's split executor (`grade`). The
+correct one gets full marks, the blank one zero and each mutant loses exactly the cells it declares,
+under each grader: so the two agree on every cell of every student. Each lab and grader is one
+xdist group (the class is graded once per worker).
 (The Colab-stack check, .ci/colab_stack.py, also runs `nbgrader validate` on every master and
 `validate --invert` on every blank release in Colab's versions.)
 """
@@ -20,7 +22,6 @@ from autograder.lab import Lab, defined_names, read_names
 from tests.conftest import write
 
 LABS = course.lab_names()
-MUTANTS = [(lab, name) for lab in LABS for name in samples.load_mutants(lab)]
 
 
 def per_lab(values, key=lambda value: value, slow=False):
@@ -174,26 +175,53 @@ def test_release_leaks_no_solution_or_hidden_test(lab):
 
 # ------------------------------------------------------------------------------------------ grading
 
-def mutant_groups(lab, size=4):
-    """The lab's mutants packed into notebooks of up to SIZE, each on its own answer cell and with
-    failing cells no other mutant of its notebook declares: [[mutant name, ...], ...], every mutant once.
+def checks_reaching(lab):
+    """{answer grade_id: the test cells that can see it}: a test sees an answer cell when it reads a
+    name the cell defines, directly or through locked and answer cells that read it (by `ast`)."""
+    model = Lab.load(lab)
+    sources = {cell.metadata.nbgrader["grade_id"]: cell.source for cell in model.master.cells
+               if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id")}
+    definers = {}
+    for gid, source in sources.items():
+        if gid not in model.tests:
+            for name in defined_names(source):
+                definers.setdefault(name, set()).add(gid)
 
-    Plain nbgrader is slow per notebook; it grades these combined notebooks (beside the correct and
-    the blank one), the split executor grades them too, and the two must agree cell by cell. Each
-    mutant alone is graded by the split executor (test_mutant_loses_exactly_its_cells)."""
-    groups = []
+    def seen_by(gid):
+        seen, todo = set(), [gid]
+        while todo:
+            for name in read_names(sources[todo.pop()]):
+                for definer in definers.get(name, ()):
+                    if definer not in seen:
+                        seen.add(definer)
+                        todo.append(definer)
+        return seen
+
+    sees = {gid: seen_by(gid) for gid in model.tests}
+    return {answer: {gid for gid in model.tests if answer in sees[gid]} for answer in model.answers}
+
+
+def mutant_groups(lab):
+    """The lab's mutants packed into notebooks, every mutant once: [[mutant name, ...], ...].
+
+    No two mutants of a notebook share a test cell that can see their answer cells
+    (checks_reaching), so what a notebook loses on the cells that see a mutant's answer is that
+    mutant's doing alone: each mutant is proven to lose exactly its cells at a fraction of the
+    notebook runs (one kernel and one TensorFlow import per notebook, for each grader)."""
+    reaching, groups = checks_reaching(lab), []
     for name, spec in samples.load_mutants(lab).items():
-        for group in groups:
-            if len(group["names"]) < size and spec["cell"] not in group["cells"] \
-                    and not set(spec["fails"]) & group["fails"]:
-                break
-        else:
-            group = {"names": [], "cells": set(), "fails": set()}
+        seen = reaching[spec["cell"]]
+        group = next((g for g in groups if not seen & g["seen"]), None)
+        if group is None:
+            group = {"names": [], "seen": set()}
             groups.append(group)
         group["names"].append(name)
-        group["cells"].add(spec["cell"])
-        group["fails"] |= set(spec["fails"])
+        group["seen"] |= seen
     return [group["names"] for group in groups]
+
+
+def group_of(lab, name):
+    return next(f"group-{n}" for n, names in enumerate(mutant_groups(lab)) if name in names)
 
 
 def combined(lab, names):
@@ -201,83 +229,112 @@ def combined(lab, names):
     return samples.answered(lab, {mutants[name]["cell"]: mutants[name]["source"] for name in names})
 
 
+GRADERS = ("grader", "nbgrader")
+LAB_GRADERS = [(lab, grader) for lab in LABS for grader in GRADERS]
+
+
+def per_grading(values):
+    """VALUES starting with (lab, grader): one xdist worker per lab and grader grades that class once."""
+    return per_lab(values, key=lambda v: f"{v[0]}-{v[1]}", slow=True)
+
+
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
-    """graded(lab) -> {"nbgrader": scores, "grader": scores, "status": ...}, scores = {student: {cell: points}}.
+    """graded(lab, grader) -> {"cells": {student: {cell: points}}, "status": {student: status}}.
 
-    By the split executor (`grade`: tests in the checker process, the notebook in its sandbox): the
-    correct and the blank submission, every mutant alone and every combined-mutant notebook. By
-    plain `nbgrader autograde` (tests in the student's kernel): the correct, the blank and every
-    combined-mutant notebook."""
+    The lab's sample class (the correct and the blank submission and every combined-mutant notebook)
+    graded by GRADER: "grader" is the split executor (`grade`: tests in the checker process, the
+    notebook in its sandbox), "nbgrader" plain `nbgrader autograde` (tests in the student's kernel).
+    The tests hold both to the same expected scores, so the two agree on every cell of every student."""
     cache = {}
 
-    def grade(lab):
-        if lab not in cache:
-            both = {"correct": samples.answered(lab), "blank": samples.blank(lab)}
-            both.update({f"group-{n}": combined(lab, names) for n, names in enumerate(mutant_groups(lab))})
-            alone = {f"mutant-{name}": samples.mutant(lab, name) for name in samples.load_mutants(lab)}
-            root = course.new_course(tmp_path_factory.mktemp(f"{lab}-nbgrader"), [lab])
-            folder = tmp_path_factory.mktemp(f"{lab}-class")
-            for student, nb in both.items():
-                course.submit(root, lab, student, nb)
-            for student, nb in {**both, **alone}.items():
-                write(folder / f"{student}.ipynb", nb)
-            course.autograde(root, lab)
-            options = orchestrate.Options(workers=1, cell_timeout=300, memory_mb=3000)
-            results = orchestrate.grade(lab, folder, tmp_path_factory.mktemp(f"{lab}-graded"), options,
-                                        progress=False, log=lambda message: None)
-            cache[lab] = {"nbgrader": course.scores(root, lab),
-                          "grader": {sid: r["cells"] for sid, r in results.items()},
-                          "status": {sid: r["status"] for sid, r in results.items()}}
-        return cache[lab]
+    def grade(lab, grader):
+        if (lab, grader) not in cache:
+            students = {"correct": samples.answered(lab), "blank": samples.blank(lab)}
+            students.update({f"group-{n}": combined(lab, names) for n, names in enumerate(mutant_groups(lab))})
+            if grader == "nbgrader":
+                root = course.new_course(tmp_path_factory.mktemp(f"{lab}-nbgrader"), [lab])
+                for student, nb in students.items():
+                    course.submit(root, lab, student, nb)
+                course.autograde(root, lab)
+                cache[lab, grader] = {"cells": course.scores(root, lab), "status": dict.fromkeys(students, "graded")}
+            else:
+                folder = tmp_path_factory.mktemp(f"{lab}-class")
+                for student, nb in students.items():
+                    write(folder / f"{student}.ipynb", nb)
+                options = orchestrate.Options(workers=1, cell_timeout=300, memory_mb=3000)
+                results = orchestrate.grade(lab, folder, tmp_path_factory.mktemp(f"{lab}-graded"), options,
+                                            progress=False, log=lambda message: None)
+                cache[lab, grader] = {"cells": {sid: r["cells"] for sid, r in results.items()},
+                                      "status": {sid: r["status"] for sid, r in results.items()}}
+        return cache[lab, grader]
 
     return grade
 
 
-@pytest.mark.parametrize("lab", per_lab(LABS, slow=True))
-def test_correct_submission_gets_full_marks(lab, graded):
-    for grader in ("nbgrader", "grader"):
-        assert graded(lab)[grader]["correct"] == max_points(lab), grader
+@pytest.mark.parametrize("lab_grader", per_grading(LAB_GRADERS))
+def test_correct_submission_gets_full_marks(lab_grader, graded):
+    lab, grader = lab_grader
+    assert graded(lab, grader)["cells"]["correct"] == max_points(lab)
 
 
-@pytest.mark.parametrize("lab", per_lab(LABS, slow=True))
-def test_blank_submission_gets_zero(lab, graded):
-    for grader in ("nbgrader", "grader"):
-        assert graded(lab)[grader]["blank"] == {gid: 0 for gid in max_points(lab)}, grader
+@pytest.mark.parametrize("lab_grader", per_grading(LAB_GRADERS))
+def test_blank_submission_gets_zero(lab_grader, graded):
+    lab, grader = lab_grader
+    assert graded(lab, grader)["cells"]["blank"] == {gid: 0 for gid in max_points(lab)}
 
 
-@pytest.mark.parametrize("lab", per_lab(LABS, slow=True))
-def test_the_grader_agrees_with_nbgrader_on_honest_work(lab, graded):
-    """Equal on honest work: correct, blank and every mutant (in combined notebooks), cell by cell,
-    plain nbgrader vs the split executor; and each combined notebook loses exactly its mutants' cells."""
-    scores = graded(lab)
-    differ = {sid: {gid: (points, scores["grader"][sid][gid]) for gid, points in cells.items()
-                    if scores["grader"][sid][gid] != points}
-              for sid, cells in scores["nbgrader"].items()}
-    assert not any(differ.values()), {sid: d for sid, d in differ.items() if d}
-    mutants = samples.load_mutants(lab)
+@pytest.mark.parametrize("lab_grader", per_grading(LAB_GRADERS))
+def test_combined_notebook_loses_exactly_its_mutants_cells(lab_grader, graded):
+    """Every combined-mutant notebook: graded, full points on the cells no mutant of it declares."""
+    lab, grader = lab_grader
+    scores, mutants = graded(lab, grader), samples.load_mutants(lab)
+    assert set(scores["status"].values()) == {"graded"}, scores["status"]
     for n, names in enumerate(mutant_groups(lab)):
         fails = {gid for name in names for gid in mutants[name]["fails"]}
         expected = {gid: 0 if gid in fails else points for gid, points in max_points(lab).items()}
-        assert scores["nbgrader"][f"group-{n}"] == expected, names
-    assert set(scores["status"].values()) == {"graded"}, scores["status"]
+        assert scores["cells"][f"group-{n}"] == expected, names
 
 
 @pytest.mark.parametrize("lab", per_lab(LABS))
 def test_every_graded_cell_has_a_mutant(lab):
     mutants = samples.load_mutants(lab)
     model = Lab.load(lab)
+    reaching = checks_reaching(lab)
     for name, spec in mutants.items():
         assert spec["cell"] in model.answers, f"{lab}/{name}: {spec['cell']!r} is not an answer cell"
         assert set(spec["fails"]) <= set(model.tests), f"{lab}/{name}: unknown test cells in fails"
         assert spec["fails"], f"{lab}/{name}: a mutant must fail something"
+        assert set(spec["fails"]) <= reaching[spec["cell"]], \
+            f"{lab}/{name}: fails cells that cannot see {spec['cell']!r}: {set(spec['fails']) - reaching[spec['cell']]}"
     caught = {gid for spec in mutants.values() for gid in spec["fails"]}
     assert caught == set(model.tests), f"{lab}: no mutant fails {sorted(set(model.tests) - caught)}"
 
 
-@pytest.mark.parametrize("lab_mutant", per_lab(MUTANTS, key=lambda v: v[0], slow=True))
-def test_mutant_loses_exactly_its_cells(lab_mutant, graded):
-    lab, name = lab_mutant
+def test_mutant_groups_never_share_a_check():
+    """The packing behind the per-mutant proof: in every notebook, the checks that see one mutant's
+    answer see no other mutant's; a dependent check (xor_from_gates calls perceptron_predict) counts."""
+    for lab in LABS:
+        reaching, mutants = checks_reaching(lab), samples.load_mutants(lab)
+        groups = mutant_groups(lab)
+        assert sorted(name for names in groups for name in names) == sorted(mutants)
+        for names in groups:
+            for i, a in enumerate(names):
+                for b in names[i + 1:]:
+                    assert not reaching[mutants[a]["cell"]] & reaching[mutants[b]["cell"]], (lab, a, b)
+    reaching = checks_reaching("01_xor_mlp")
+    assert "test_xor_from_gates" in reaching["perceptron_predict"]
+
+
+@pytest.mark.parametrize("lab_grader_mutant", per_grading(
+    [(lab, grader, name) for lab, grader in LAB_GRADERS for name in samples.load_mutants(lab)]))
+def test_mutant_loses_exactly_its_cells(lab_grader_mutant, graded):
+    """On the cells that can see its answer (no other mutant of its notebook reaches them), the
+    mutant loses exactly the cells it declares."""
+    lab, grader, name = lab_grader_mutant
     spec = samples.load_mutants(lab)[name]
-    expected = {gid: 0 if gid in spec["fails"] else points for gid, points in max_points(lab).items()}
-    assert graded(lab)["grader"][f"mutant-{name}"] == expected
+    reaching = checks_reaching(lab)[spec["cell"]]
+    expected = {gid: 0 if gid in spec["fails"] else points for gid, points in max_points(lab).items()
+                if gid in reaching}
+    scores = graded(lab, grader)["cells"][group_of(lab, name)]
+    assert {gid: scores[gid] for gid in reaching} == expected

@@ -10,6 +10,8 @@ Wire: frames of a 4-byte big-endian length and UTF-8 JSON, on a Unix socket the 
   {"$t": "tuple", "v": [...]}            {"$t": "dict", "k": [...], "v": [...]}
   {"$t": "nd", "d": "<f8", "s": [2, 3], "b": base64, "scalar": false}   numeric or bool arrays only
   {"$t": "rng", "state": {...}}          a numpy Generator (numpy's own bit generators), by its state
+  {"$t": "tensor", "v": {"$t": "nd", ...}}   a TensorFlow tensor, by its values: a tensor again where
+                                         TensorFlow is loaded (so a check can tell a tensor from an array)
   {"$t": "ref", "side": "s"|"c", "id": n, "mro": [[module, qualname], ...]}   an object left where it lives
   {"$t": "keras_model", "model": {config, weights, compile, optimizer, history}}   a Keras model, both ways (the
   student's side adds "ref", its handle); {"$t": "keras_history", "history", "params", "epoch"} likewise
@@ -104,6 +106,13 @@ class Codec:
                 return {"$t": "nd", "d": array.dtype.str, "s": list(array.shape),
                         "b": base64.b64encode(array.tobytes()).decode("ascii"),
                         "scalar": isinstance(value, np.generic)}
+        if (type(value).__module__ or "").startswith("tensorflow") and hasattr(value, "numpy"):
+            try:
+                values = np.asarray(value.numpy())
+            except Exception:
+                values = None
+            if isinstance(values, np.ndarray) and values.dtype.kind in "biufc":
+                return {"$t": "tensor", "v": self.encode(values, depth + 1)}
         return self.outgoing(value)
 
     def decode(self, node, depth=0):
@@ -130,6 +139,10 @@ class Codec:
             return decode_array(node)
         if tag == "rng" and set(node) == {"$t", "state"}:
             return decode_generator(self.decode(node["state"], depth + 1))
+        if tag == "tensor" and set(node) == {"$t", "v"} and type(node["v"]) is dict:
+            values = decode_array(node["v"])
+            tensorflow = sys.modules.get("tensorflow")  # the receiver's own, if it loaded it
+            return values if tensorflow is None else tensorflow.convert_to_tensor(values)
         return self.incoming(node, depth)
 
 

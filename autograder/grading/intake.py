@@ -144,11 +144,11 @@ def _zip_files(source, workdir, notes):
         for index, member in enumerate(members):
             rel = member.filename.replace("\\", "/")
             parts = PurePosixPath(rel).parts
-            if SKIP.search(rel.lstrip("/")):
-                notes.append(f"skipped {rel}: a hidden or system file")
-                continue
             if rel.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", rel):
                 notes.append(f"skipped {rel}: an unsafe path in the zip (absolute or with '..')")
+                continue
+            if SKIP.search(rel.lstrip("/")):
+                notes.append(f"skipped {rel}: a hidden or system file")
                 continue
             if member.flag_bits & 0x1:
                 notes.append(f"skipped {rel}: encrypted")

@@ -160,7 +160,7 @@ def test_feedback_says_why_and_which_protections_applied(graded):
     assert "_w, _b = OR_PARAMS" in blank  # the visible check's line that failed
     assert "bubblewrap" in blank and "cgroup" in blank
     mutant = feedback(graded["out"], "2002")
-    assert "OR table: rows are (-1,-1), (-1,1), (1,-1), (1,1)" in mutant  # the visible test's err_msg
+    assert "on the rows (-1,-1), (-1,1), (1,-1), (1,1), expected deck" in mutant  # the visible check's message
     assert "passed" in mutant and "failed" in mutant
 
 

@@ -43,6 +43,17 @@ def test_data_comes_back_as_exact_base_types():
     assert roundtrip(np.array(3.0)).shape == ()  # a 0-d array stays 0-d
 
 
+def test_a_tensorflow_tensor_stays_a_tensor_and_an_array_stays_an_array():
+    """A check may ask for numpy arrays (lab 04's tape_gradients): a tensor must not arrive as one."""
+    tf = pytest.importorskip("tensorflow")
+    tensor = roundtrip([tf.constant([[1.0, 2.0]], dtype=tf.float64)])[0]
+    assert type(tensor).__name__ != "ndarray" and tf.is_tensor(tensor)
+    assert tensor.dtype == tf.float64 and np.array_equal(tensor.numpy(), [[1.0, 2.0]])
+    assert type(roundtrip(np.ones(2))) is np.ndarray
+    with pytest.raises(wire.WireError):  # a tensor node holds an array node, nothing else
+        checker_codec().codec.decode({"$t": "tensor", "v": {"$t": "ref", "side": "s", "id": 1, "mro": []}})
+
+
 class Liar(np.ndarray):
     def __eq__(self, other):
         return np.ones(np.shape(self), dtype=bool)

@@ -203,6 +203,38 @@ MUTANTS = {
         ),
         "fails": ["test_gradient_cost"],
     },
+    "cost_times_swapped": {
+        "cell": "gradient_cost",
+        "source": (
+            "def gradient_cost(widths, repeats=3, n_samples=8, seed=0):\n"
+            "    acts = ['sigmoid', 'sigmoid']\n"
+            "    n_params, fd_seconds, bp_seconds = [], [], []\n"
+            "    for H in widths:\n"
+            "        params = init_mlp([H, H, 1], seed)\n"
+            "        rng = np.random.default_rng(seed)\n"
+            "        X, t = rng.normal(size=(n_samples, H)), rng.uniform(size=(n_samples, 1))\n"
+            "        n_params.append(sum(W.size + b.size for W, b in params))\n"
+            "        fd, bp = [], []\n"
+            "        for _ in range(repeats):\n"
+            "            start = time.perf_counter()\n"
+            "            out, caches = mlp_forward(X, params, acts)\n"
+            "            mlp_backward(mse_loss(out, t)[1], caches)\n"
+            "            bp.append(time.perf_counter() - start)\n"
+            "            start = time.perf_counter()\n"
+            "            for layer in range(len(params)):\n"
+            "                for which in (0, 1):\n"
+            "                    def f(value, layer=layer, which=which):\n"
+            "                        trial = [list(pair) for pair in params]\n"
+            "                        trial[layer][which] = value\n"
+            "                        return mse_loss(mlp_forward(X, trial, acts)[0], t)[0]\n"
+            "                    numerical_gradient(f, params[layer][which].copy())\n"
+            "            fd.append(time.perf_counter() - start)\n"
+            "        fd_seconds.append(np.median(fd))\n"
+            "        bp_seconds.append(np.median(bp))\n"
+            "    return np.array(n_params), np.array(bp_seconds), np.array(fd_seconds)\n"
+        ),
+        "fails": ["test_gradient_cost"],
+    },
     "graph_returns_f_as_df_dz": {
         "cell": "graph_forward_backward",
         "source": (
