@@ -270,15 +270,17 @@ class Sandbox:
             for shared in ("/etc/ld.so.cache", "/etc/fonts"):  # libraries and fonts: nothing personal
                 if Path(shared).exists():
                     args += ["--ro-bind", shared, shared]
+            # The writable tmpfs folders first: a course checked out under /tmp (its venv, its data)
+            # is then bound on top of the sandbox's /tmp instead of being hidden by it.
+            size = str(limits.disk_mb << 20)
+            args += ["--size", size, "--tmpfs", "/tmp", "--size", size,
+                     "--tmpfs", HOME, "--size", str(1 << 20), "--tmpfs", RUN, "--dir", f"{RUN}/lib",
+                     "--dir", f"{RUN}/sockets"]
             for source, target in sources.items():
                 args += ["--ro-bind", source, target]
             for link, target in links.items():  # a symlinked venv: the kernel is started by that name
                 args += ["--symlink", target, link]
-            size = str(limits.disk_mb << 20)
             args += ["--proc", "/proc", "--dev", "/dev"] + gpu_binds()
-            args += ["--size", size, "--tmpfs", "/tmp", "--size", size,
-                     "--tmpfs", HOME, "--size", str(1 << 20), "--tmpfs", RUN, "--dir", f"{RUN}/lib",
-                     "--dir", f"{RUN}/sockets"]
             uid = self.uid if self.uid is not None else os.getuid()
             gid = SANDBOX_GID if self.uid is not None else os.getgid()
             placed = {"/etc/passwd": f"student:x:{uid}:{gid}:student:{HOME}:/bin/sh\n",

@@ -127,3 +127,25 @@ def test_a_real_sandbox_sees_nothing_and_holds_nothing():
     assert set(seen["root"]) <= {"bin", "course", "dev", "etc", "home", "lib", "lib64", "proc", "run", "sbin", "tmp",
                                  "usr"} | pythons, seen["root"]  # what it runs on, nothing else of the host
     assert "bubblewrap" in box.protections() and "cgroup" in box.protections()
+
+
+@needs_root
+def test_a_course_under_tmp_gets_its_python_in_the_sandbox(tmp_path):
+    """The sandbox's /tmp is its own tmpfs: a venv under the host's /tmp (a clone in /tmp) must still
+    be bound in, on top of it, or no kernel can start there."""
+    import subprocess
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+    code = ("import json, sys\nfrom autograder.grading import sandbox\nseen = sandbox.Sandbox.prepare().probe()\n"
+            "print(json.dumps({'ok': seen['ok'], 'error': seen.get('error'), 'prefix': sys.prefix}))")
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=repo, env=dict(os.environ, PYTHONPATH=f"{repo}:{site}"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["prefix"].startswith(str(tmp_path)) and seen["ok"], seen
+
