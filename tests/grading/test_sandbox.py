@@ -1,7 +1,9 @@
 """The sandbox's pieces one by one: cgroup limits (v1 and v2), fail-closed start, socket handles, output caps."""
+import json
 import os
 import socket
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -133,8 +135,6 @@ def test_a_real_sandbox_sees_nothing_and_holds_nothing():
 def test_a_course_under_tmp_gets_its_python_in_the_sandbox(tmp_path):
     """The sandbox's /tmp is its own tmpfs: a venv under the host's /tmp (a clone in /tmp) must still
     be bound in, on top of it, or no kernel can start there."""
-    import subprocess
-
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
     code = ("import json, sys\nfrom autograder.grading import sandbox\nseen = sandbox.Sandbox.prepare().probe()\n"
@@ -144,8 +144,5 @@ def test_a_course_under_tmp_gets_its_python_in_the_sandbox(tmp_path):
     proc = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, timeout=120,
                           cwd=repo, env=dict(os.environ, PYTHONPATH=f"{repo}:{site}"))
     assert proc.returncode == 0, proc.stderr[-2000:]
-    import json
-
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert seen["prefix"].startswith(str(tmp_path)) and seen["ok"], seen
-

@@ -3,6 +3,36 @@
 Each typical mistake fails a VISIBLE check whose message names it.
 """
 
+# Exercise 4's gradient_cost as the master solves it: the two timing mutants change one line each.
+GRADIENT_COST = (
+    "def gradient_cost(widths, repeats=3, n_samples=8, seed=0):\n"
+    "    acts = ['sigmoid', 'sigmoid']\n"
+    "    n_params, fd_seconds, bp_seconds = [], [], []\n"
+    "    for H in widths:\n"
+    "        params = init_mlp([H, H, 1], seed)\n"
+    "        rng = np.random.default_rng(seed)\n"
+    "        X, t = rng.normal(size=(n_samples, H)), rng.uniform(size=(n_samples, 1))\n"
+    "        n_params.append(sum(W.size + b.size for W, b in params))\n"
+    "        fd, bp = [], []\n"
+    "        for _ in range(repeats):\n"
+    "            start = time.perf_counter()\n"
+    "            out, caches = mlp_forward(X, params, acts)\n"
+    "            mlp_backward(mse_loss(out, t)[1], caches)\n"
+    "            bp.append(time.perf_counter() - start)\n"
+    "            start = time.perf_counter()\n"
+    "            for layer in range(len(params)):\n"
+    "                for which in (0, 1):\n"
+    "                    def f(value, layer=layer, which=which):\n"
+    "                        trial = [list(pair) for pair in params]\n"
+    "                        trial[layer][which] = value\n"
+    "                        return mse_loss(mlp_forward(X, trial, acts)[0], t)[0]\n"
+    "                    numerical_gradient(f, params[layer][which].copy())\n"
+    "            fd.append(time.perf_counter() - start)\n"
+    "        fd_seconds.append(np.median(fd))\n"
+    "        bp_seconds.append(np.median(bp))\n"
+    "    return np.array(n_params), np.array(fd_seconds), np.array(bp_seconds)\n"
+)
+
 MUTANTS = {
     "graph_local_gradients_swapped": {
         "cell": "graph_forward_backward",
@@ -173,66 +203,13 @@ MUTANTS = {
     },
     "cost_counts_weights_only": {
         "cell": "gradient_cost",
-        "source": (
-            "def gradient_cost(widths, repeats=3, n_samples=8, seed=0):\n"
-            "    acts = ['sigmoid', 'sigmoid']\n"
-            "    n_params, fd_seconds, bp_seconds = [], [], []\n"
-            "    for H in widths:\n"
-            "        params = init_mlp([H, H, 1], seed)\n"
-            "        rng = np.random.default_rng(seed)\n"
-            "        X, t = rng.normal(size=(n_samples, H)), rng.uniform(size=(n_samples, 1))\n"
-            "        n_params.append(sum(W.size for W, b in params))\n"
-            "        fd, bp = [], []\n"
-            "        for _ in range(repeats):\n"
-            "            start = time.perf_counter()\n"
-            "            out, caches = mlp_forward(X, params, acts)\n"
-            "            mlp_backward(mse_loss(out, t)[1], caches)\n"
-            "            bp.append(time.perf_counter() - start)\n"
-            "            start = time.perf_counter()\n"
-            "            for layer in range(len(params)):\n"
-            "                for which in (0, 1):\n"
-            "                    def f(value, layer=layer, which=which):\n"
-            "                        trial = [list(pair) for pair in params]\n"
-            "                        trial[layer][which] = value\n"
-            "                        return mse_loss(mlp_forward(X, trial, acts)[0], t)[0]\n"
-            "                    numerical_gradient(f, params[layer][which].copy())\n"
-            "            fd.append(time.perf_counter() - start)\n"
-            "        fd_seconds.append(np.median(fd))\n"
-            "        bp_seconds.append(np.median(bp))\n"
-            "    return np.array(n_params), np.array(fd_seconds), np.array(bp_seconds)\n"
-        ),
+        "source": GRADIENT_COST.replace("sum(W.size + b.size for W, b in params)", "sum(W.size for W, b in params)"),
         "fails": ["test_gradient_cost"],
     },
     "cost_times_swapped": {
         "cell": "gradient_cost",
-        "source": (
-            "def gradient_cost(widths, repeats=3, n_samples=8, seed=0):\n"
-            "    acts = ['sigmoid', 'sigmoid']\n"
-            "    n_params, fd_seconds, bp_seconds = [], [], []\n"
-            "    for H in widths:\n"
-            "        params = init_mlp([H, H, 1], seed)\n"
-            "        rng = np.random.default_rng(seed)\n"
-            "        X, t = rng.normal(size=(n_samples, H)), rng.uniform(size=(n_samples, 1))\n"
-            "        n_params.append(sum(W.size + b.size for W, b in params))\n"
-            "        fd, bp = [], []\n"
-            "        for _ in range(repeats):\n"
-            "            start = time.perf_counter()\n"
-            "            out, caches = mlp_forward(X, params, acts)\n"
-            "            mlp_backward(mse_loss(out, t)[1], caches)\n"
-            "            bp.append(time.perf_counter() - start)\n"
-            "            start = time.perf_counter()\n"
-            "            for layer in range(len(params)):\n"
-            "                for which in (0, 1):\n"
-            "                    def f(value, layer=layer, which=which):\n"
-            "                        trial = [list(pair) for pair in params]\n"
-            "                        trial[layer][which] = value\n"
-            "                        return mse_loss(mlp_forward(X, trial, acts)[0], t)[0]\n"
-            "                    numerical_gradient(f, params[layer][which].copy())\n"
-            "            fd.append(time.perf_counter() - start)\n"
-            "        fd_seconds.append(np.median(fd))\n"
-            "        bp_seconds.append(np.median(bp))\n"
-            "    return np.array(n_params), np.array(bp_seconds), np.array(fd_seconds)\n"
-        ),
+        "source": GRADIENT_COST.replace("np.array(fd_seconds), np.array(bp_seconds)",
+                                        "np.array(bp_seconds), np.array(fd_seconds)"),
         "fails": ["test_gradient_cost"],
     },
     "graph_returns_f_as_df_dz": {
