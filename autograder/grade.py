@@ -22,7 +22,8 @@ the class is graded, into results/ and feedback/ (`merge` builds the rest).
 
 Status: graded, invalid notebook, missing notebook, timeout, memory limit, kernel died, output
 limit, grading error; the notes column says why. Exit status 0 when every submission got a row; 2
-when grading cannot run (unknown lab, unreadable SUBMISSIONS, a missing protection).
+when grading cannot run (unknown lab, unreadable SUBMISSIONS, a missing protection); 130 when
+stopped by Ctrl-C or `kill` (what is graded is kept: the same command resumes).
 """
 import signal
 import sys
@@ -71,12 +72,21 @@ def configure(parser):
                         help="run student code without bubblewrap and cgroups (never for real submissions)")
 
 
-def _terminate(signum, frame):
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stop(signum, frame):
+    """The first Ctrl-C or `kill` stops the run; later ones are ignored so the stop (kill the workers,
+    keep what is graded) runs to its end and the exit status stays 130, even during interpreter exit,
+    where Python would otherwise die of the signal."""
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
 def run(args):
-    signal.signal(signal.SIGTERM, _terminate)  # `kill` stops the workers too, and keeps what is graded
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _stop)
     options = orchestrate.Options(workers=args.workers, cell_timeout=args.timeout,
                                   notebook_timeout=args.notebook_timeout, memory_mb=args.memory, pids=args.pids,
                                   cpu_seconds=args.cpu_seconds, db_url=args.db, regrade=args.regrade,

@@ -228,8 +228,11 @@ def test_interrupted_run_resumes(tmp_path):
     while not list((out / "results").glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
+    for pause in (0.1, 0.3):  # impatient: Ctrl-C twice more while it stops (and exits)
+        time.sleep(pause)
+        proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "run the same command again to resume" in err
+    assert proc.returncode == 130 and "run the same command again to resume" in err, (proc.returncode, err[-3000:])
     done = {p.name: p.read_text() for p in (out / "results").glob("*.json")}
     assert len(done) == 1
     proc = subprocess.run(cmd, cwd=course.REPO, env=course.kernel_env(), capture_output=True, text=True)
