@@ -27,6 +27,7 @@ stopped by Ctrl-C or `kill` (what is graded is kept: the same command resumes).
 """
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import course
@@ -75,26 +76,31 @@ def configure(parser):
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _stop(signum, frame):
-    """The first Ctrl-C or `kill` stops the run; later ones are ignored so the stop (kill the workers,
-    keep what is graded) runs to its end and the exit status stays 130, even during interpreter exit,
-    where Python would otherwise die of the signal."""
+def on_stop_signals(stop):
+    """Ctrl-C and `kill` set STOP (grading stops at its next safe point and keeps what is graded).
+    The handler raises nothing: an exception raised from a handler can land in any finaliser, where
+    Python swallows it (seen: the run went on to the end). Later signals are ignored, so the stop
+    runs to its end and a signal during interpreter exit cannot turn 130 into death by signal."""
+    def request_stop(signum, frame):
+        for stop_signal in STOP_SIGNALS:
+            signal.signal(stop_signal, signal.SIG_IGN)
+        stop.set()
+
     for stop_signal in STOP_SIGNALS:
-        signal.signal(stop_signal, signal.SIG_IGN)
-    raise KeyboardInterrupt
+        signal.signal(stop_signal, request_stop)
 
 
 def run(args):
-    for stop_signal in STOP_SIGNALS:
-        signal.signal(stop_signal, _stop)
+    stop = threading.Event()
+    on_stop_signals(stop)
     options = orchestrate.Options(workers=args.workers, cell_timeout=args.timeout,
                                   notebook_timeout=args.notebook_timeout, memory_mb=args.memory, pids=args.pids,
                                   cpu_seconds=args.cpu_seconds, db_url=args.db, regrade=args.regrade,
                                   unsafe=args.unsafe_no_sandbox, shard=shard(args.shard) if args.shard else None)
     course.notebook_name(args.lab)  # unknown lab: a clear error before any work
     try:
-        results = orchestrate.grade(args.lab, args.submissions, args.out, options)
-    except KeyboardInterrupt:
+        results = orchestrate.grade(args.lab, args.submissions, args.out, options, stop=stop)
+    except (orchestrate.Stopped, KeyboardInterrupt):
         print(f"interrupted: what was graded is kept in {args.out}; run the same command again to resume",
               file=sys.stderr)
         return 130

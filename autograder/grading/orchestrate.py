@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +71,10 @@ def file_hash(path):
 
 class WorkerExited(Exception):
     """A grading worker process ended without answering."""
+
+
+class Stopped(Exception):
+    """Grading was asked to stop (Ctrl-C, `kill`): what was graded is saved, nothing else is started."""
 
 
 class Worker:
@@ -252,8 +256,12 @@ def load_results(out, lab):
     return results
 
 
-def grade(lab_name, submissions, out, options, progress=True, log=print):
-    """Grade SUBMISSIONS of LAB_NAME into OUT; return {student_id: result}. Raises CourseError."""
+def grade(lab_name, submissions, out, options, progress=True, log=print, stop=None):
+    """Grade SUBMISSIONS of LAB_NAME into OUT; return {student_id: result}. Raises CourseError.
+
+    STOP: a threading.Event; once it is set, grading stops at its next safe point (within half a
+    second while grading) and raises Stopped, with every finished result saved."""
+    stop = stop or threading.Event()
     lab = Lab.load(lab_name)
     out, submissions = Path(out).resolve(), Path(submissions)
     options.workers = max(1, options.workers or default_workers())
@@ -269,6 +277,8 @@ def grade(lab_name, submissions, out, options, progress=True, log=print):
     for note in notes:
         log(f"note: {note}")
     subs = [sub for sub in subs if in_shard(sub.student_id, options.shard)]
+    if stop.is_set():
+        raise Stopped
     previous = {} if options.regrade else load_results(out, lab)
     results, todo = {}, []
     for sub in subs:
@@ -303,20 +313,24 @@ def grade(lab_name, submissions, out, options, progress=True, log=print):
                        file=sys.stderr, dynamic_ncols=True, smoothing=0)
         threads = ThreadPoolExecutor(max_workers=options.workers)
         try:
-            futures = {threads.submit(grader.grade, sub): sub for sub in todo}
-            for future in as_completed(futures):
-                result = future.result()
-                save_result(out, result)            # durable first: a crash after this loses nothing
-                if shared_gradebook:
-                    gradebook.record(db_url, lab, result)  # the one gradebook writer
-                reports.write_feedback(out, lab, result)
-                results[result["student_id"]] = result
-                line = f"{result['student_id']}: {reports.fmt(result['score'])}/{reports.fmt(result['max_score'])} " \
-                       f"{result['status']}"
-                if bar:
-                    bar.update(1)
-                    bar.write(line, file=sys.stderr)
-        except KeyboardInterrupt:
+            pending = {threads.submit(grader.grade, sub) for sub in todo}
+            while pending:
+                if stop.is_set():   # checked here, never raised from a signal handler: one could fire in
+                    raise Stopped   # a finaliser, where Python swallows it, or in the middle of a write
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    save_result(out, result)            # durable first: a crash after this loses nothing
+                    if shared_gradebook:
+                        gradebook.record(db_url, lab, result)  # the one gradebook writer
+                    reports.write_feedback(out, lab, result)
+                    results[result["student_id"]] = result
+                    line = f"{result['student_id']}: {reports.fmt(result['score'])}/" \
+                           f"{reports.fmt(result['max_score'])} {result['status']}"
+                    if bar:
+                        bar.update(1)
+                        bar.write(line, file=sys.stderr)
+        except (KeyboardInterrupt, Stopped):
             grader.stopping = True
             pool.kill_busy()
             threads.shutdown(wait=True, cancel_futures=True)
