@@ -22,7 +22,7 @@ from pathlib import Path
 from .. import course
 from ..lab import Lab
 from . import gradebook, intake, reports, status
-from .sandbox import Sandbox
+from .sandbox import Sandbox, thread_env
 
 RESULT_VERSION = 2
 STARTUP_TIMEOUT = 180  # seconds a grading worker may take over its imports, on a loaded machine
@@ -47,6 +47,11 @@ def default_workers():
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+def threads_per_worker(workers):
+    """Threads for each worker's kernel and for its checker: the cores shared out among WORKERS."""
+    return max(1, default_workers() // max(1, workers))
 
 
 def in_shard(student_id, shard):
@@ -80,10 +85,11 @@ class Stopped(Exception):
 class Worker:
     """One grading worker process: one request at a time."""
 
-    def __init__(self, log, unsafe):
+    def __init__(self, log, unsafe, threads):
         args = [sys.executable, "-m", "autograder.grading.worker"] + (["--unsafe-no-sandbox"] if unsafe else [])
-        self.proc = subprocess.Popen(args, cwd=course.REPO, env=course.kernel_env(), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+        self.proc = subprocess.Popen(args, cwd=course.REPO, env=course.kernel_env(**thread_env(threads)),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                     start_new_session=True)
         self.buffer, self.ready = b"", False
 
     def answer(self, timeout):
@@ -126,15 +132,15 @@ class Worker:
 class Pool:
     """COUNT workers, started at once (their imports overlap intake), replaced when one is killed."""
 
-    def __init__(self, count, log, unsafe, sandbox):
-        self.log, self.unsafe, self.sandbox = log, unsafe, sandbox
+    def __init__(self, count, log, unsafe, sandbox, threads):
+        self.log, self.unsafe, self.sandbox, self.threads = log, unsafe, sandbox, threads
         self.lock = threading.Lock()
-        self.idle = [Worker(log, unsafe) for _ in range(count)]
+        self.idle = [Worker(log, unsafe, threads) for _ in range(count)]
         self.busy = set()
 
     def take(self):
         with self.lock:
-            worker = self.idle.pop() if self.idle else Worker(self.log, self.unsafe)
+            worker = self.idle.pop() if self.idle else Worker(self.log, self.unsafe, self.threads)
             self.busy.add(worker)
         return worker
 
@@ -178,7 +184,7 @@ class Grader:
         self.lab, self.options, self.pool, self.out = lab, options, pool, Path(out)
         self.protections = protections
         self.stopping = False
-        threads = max(1, default_workers() // max(1, options.workers))
+        threads = threads_per_worker(options.workers)
         self.settings = {"cell_timeout": options.cell_timeout, "notebook_timeout": options.notebook_timeout,
                          "memory_mb": options.memory_mb, "pids": options.pids, "threads": threads,
                          "cpu_cores": threads, "cpu_seconds": options.cpu_seconds}
@@ -291,7 +297,7 @@ def grade(lab_name, submissions, out, options, progress=True, log=print, stop=No
     shared_gradebook = options.shard is None or options.db_url is not None
     with open(out / "logs" / "workers.log", "a") as worker_log, \
             Pool(min(options.workers, max(1, sum(s.path is not None and not s.status for s in todo))),
-                 worker_log, options.unsafe, sandbox) as pool:
+                 worker_log, options.unsafe, sandbox, threads_per_worker(options.workers)) as pool:
         db_url = options.db_url or f"sqlite:///{out / 'gradebook.db'}"
         if shared_gradebook:
             template = gradebook.template(lab, out / ".work")

@@ -67,17 +67,23 @@ def _memfd(name, data):
     return fd
 
 
+def thread_env(threads):
+    """Variables that size the numeric libraries' thread pools: THREADS each, so that N workers on
+    C cores, each a checker beside a kernel, share the cores instead of spinning on them."""
+    threads = str(threads)
+    return {"OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads,
+            "TF_NUM_INTEROP_THREADS": threads}
+
+
 def kernel_env(threads):
     """The kernel's whole environment (bubblewrap clears the grader's)."""
-    threads = str(threads)
     return {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": HOME, "USER": "student",
         "LANG": "C.UTF-8", "TF_CPP_MIN_LOG_LEVEL": "3", "DL_LABS_DATA": DATA, "NBGRADER_EXECUTION": "autograde",
         "PYTHONWARNINGS": "ignore", "PYTHONHASHSEED": "0", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": f"{RUN}/lib", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
         "IPYTHONDIR": f"{HOME}/.ipython", "TF_FORCE_GPU_ALLOW_GROWTH": "true",
-        "XLA_PYTHON_CLIENT_PREALLOCATE": "false", "OMP_NUM_THREADS": threads,
-        "OPENBLAS_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
+        "XLA_PYTHON_CLIENT_PREALLOCATE": "false", **thread_env(threads),
         # the GPUs this worker may use (Slurm's, or the instructor's choice), when it was given some
         **({"CUDA_VISIBLE_DEVICES": os.environ["CUDA_VISIBLE_DEVICES"]} if "CUDA_VISIBLE_DEVICES" in os.environ else {}),
     }
