@@ -100,7 +100,7 @@ def run(args):
     course.notebook_name(args.lab)  # unknown lab: a clear error before any work
     try:
         results = orchestrate.grade(args.lab, args.submissions, args.out, options, stop=stop)
-    except (orchestrate.Stopped, KeyboardInterrupt):
+    except orchestrate.Stopped:  # Ctrl-C and kill only set STOP here: no KeyboardInterrupt reaches this
         print(f"interrupted: what was graded is kept in {args.out}; run the same command again to resume",
               file=sys.stderr)
         return 130

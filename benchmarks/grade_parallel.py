@@ -18,9 +18,9 @@ against plain nbgrader (target <= 1.15x); and the cores busy on average, which s
 workers wait or the machine is full. Machine-wide because getrusage(RUSAGE_CHILDREN) does not see
 a sandboxed kernel (measured: a sandbox that burns 1.5 s of CPU, by its cgroup, adds 0.02 s to it,
 whether it exits or is killed): the figure this script printed before counted only the checker
-side. Run it on an otherwise idle machine (it says when the
-machine was busy before it started). Sandbox start: the mean time from launching a sandbox (cgroup,
-bubblewrap) until its PID 1 runs, over 20 starts (target <= 0.3 s per student).
+side. Run it on an otherwise idle machine (it says when the machine was busy before it started).
+Sandbox start: the mean time from launching a sandbox (cgroup, bubblewrap) until its PID 1 runs,
+over 20 starts (target <= 0.3 s per student).
 
 Why full attempts: a blank notebook grades in a third of the time of an answered one, and with
 7 answered notebooks two workers can do no better than 4 + 3, which caps any 2-worker grader at

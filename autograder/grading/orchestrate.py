@@ -267,7 +267,7 @@ def grade(lab_name, submissions, out, options, progress=True, log=print, stop=No
 
     STOP: a threading.Event; once it is set, grading stops at its next safe point (within half a
     second while grading) and raises Stopped, with every finished result saved."""
-    stop = stop or threading.Event()
+    stop = threading.Event() if stop is None else stop
     lab = Lab.load(lab_name)
     out, submissions = Path(out).resolve(), Path(submissions)
     options.workers = max(1, options.workers or default_workers())
